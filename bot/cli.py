@@ -1,0 +1,145 @@
+"""The `frontwatch` command line (DESIGN §3). User mistakes end in one line on stderr and exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from bot import __version__
+from bot.bundled import default_rules_path
+from bot.posts import read_posts
+from bot.rules import Detector, RulesError, compile_rules, load_rules
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+
+
+class UserError(Exception):
+    """A mistake the user can fix (a missing file, bad rules): shown as one line, exit 1."""
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--rules", type=Path, default=None, help="rules file (default: ./rules.yaml, else the bundled one)"
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens, to stderr")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="frontwatch",
+        description="Recognise reports that a city has fallen in posts, and alert subscribed Telegram chats.",
+    )
+    parser.add_argument("--version", action="version", version=f"frontwatch {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = commands.add_parser(
+        "scan", parents=[common], help="rules only: one JSON line per match for posts in a JSONL file"
+    )
+    scan.add_argument("file", help="JSONL file of posts, or - for standard input")
+    scan.set_defaults(handler=cmd_scan)
+
+    check = commands.add_parser("check-rules", parents=[common], help="validate a rules file")
+    check.add_argument("path", nargs="?", type=Path, help="rules file (default: as --rules)")
+    check.set_defaults(handler=cmd_check_rules)
+    return parser
+
+
+def _rules_path(args: argparse.Namespace) -> Path:
+    return args.rules if args.rules is not None else default_rules_path()
+
+
+def load_detector_or_fail(path: Path) -> Detector:
+    try:
+        return Detector(compile_rules(load_rules(path)))
+    except RulesError as exc:
+        raise UserError(exc.report()) from None
+
+
+@contextmanager
+def _open_input(name: str) -> Iterator[TextIO]:
+    if name == "-":
+        yield sys.stdin
+        return
+    try:
+        fh = open(name, encoding="utf-8", errors="replace")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UserError(f"{name}: cannot open ({exc.strerror})") from None
+    with fh:
+        yield fh
+
+
+def _report_bad_line(name: str) -> Callable[[int, str], None]:
+    label = "stdin" if name == "-" else name
+
+    def report(line: int, reason: str) -> None:
+        print(f"{label}:{line}: skipped: {reason}", file=sys.stderr)
+
+    return report
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    detector = load_detector_or_fail(_rules_path(args))
+    posts = matches = 0
+    out = sys.stdout
+    with _open_input(args.file) as fh:
+        for post in read_posts(fh, _report_bad_line(args.file)):
+            posts += 1
+            for match in detector.detect(post):
+                matches += 1
+                out.write(match.model_dump_json() + "\n")
+    out.flush()
+    logging.getLogger("frontwatch.scan").info("scanned %d posts, %d matches", posts, matches)
+    return EXIT_OK
+
+
+def cmd_check_rules(args: argparse.Namespace) -> int:
+    path = args.path or _rules_path(args)
+    try:
+        compiled = compile_rules(load_rules(path))
+    except RulesError as exc:
+        print(exc.report(), file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s); the file was not accepted", file=sys.stderr)
+        return EXIT_USER_ERROR
+    source = compiled.source
+    triggers = sum(len(t) for r in source.rules for t in r.triggers.values())
+    cues = sum(len(p) for fams in source.cues.values() for p in fams.model_dump().values())
+    countries = {p.country for p in compiled.places.places}
+    print(
+        f"{path}: OK\n"
+        f"  rules:     {len(source.rules)} ({', '.join(r.id for r in source.rules)})\n"
+        f"  languages: {len(compiled.languages)} ({', '.join(compiled.languages)})\n"
+        f"  triggers:  {triggers}, shared cancel cues: {cues}\n"
+        f"  places:    {len(compiled.places.places):,} in {len(countries)} countries, "
+        f"{len(compiled.places.names):,} names\n"
+        f"  accounts:  {sum(len(g.accounts) for g in source.account_groups.values())} "
+        f"in {len(source.account_groups)} group(s)"
+    )
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        result: int = args.handler(args)
+        return result
+    except UserError as exc:
+        print(f"frontwatch: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

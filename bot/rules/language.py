@@ -1,0 +1,65 @@
+"""The language a post is written in, for reporting and subscriptions (never to gate triggers).
+
+The post's own label wins (X sets one). Otherwise letters that only one language of a script uses
+decide, because langdetect has no Pashto model and is unsure on short text; langdetect, seeded so the
+same text always gets the same answer, settles the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from bot.rules.text import (
+    PASHTO_LETTERS,
+    PERSIAN_LETTERS,
+    RUSSIAN_LETTERS,
+    UKRAINIAN_LETTERS,
+    URDU_LETTERS,
+    script_of,
+)
+
+_ARABIC_ONLY = frozenset("يكة")  # Arabic yeh, kaf and teh marbuta; Persian and Pashto write ی ک ه
+_PERSIAN_FORMS = frozenset("یک")
+_detector_lock = threading.Lock()
+_seeded = False
+
+
+def _langdetect(text: str) -> str | None:
+    global _seeded
+    from langdetect import DetectorFactory, detect
+    from langdetect.lang_detect_exception import LangDetectException
+
+    with _detector_lock:
+        if not _seeded:
+            DetectorFactory.seed = 0
+            _seeded = True
+        try:
+            return str(detect(text)).split("-")[0]
+        except LangDetectException:
+            return None
+
+
+def _arabic_script_language(letters: set[str]) -> str:
+    if letters & PASHTO_LETTERS:
+        return "ps"
+    if letters & URDU_LETTERS:
+        return "ur"
+    if letters & PERSIAN_LETTERS:
+        return "fa"
+    persian, arabic = len(letters & _PERSIAN_FORMS), len(letters & _ARABIC_ONLY)
+    return "fa" if persian > arabic else "ar"
+
+
+def detect_language(text: str, own_label: str | None = None) -> str | None:
+    if own_label:
+        return own_label
+    script = script_of(text)
+    letters = set(text.lower())
+    if script == "arabic":
+        return _arabic_script_language(letters)
+    if script == "cyrillic":
+        if letters & UKRAINIAN_LETTERS:
+            return "uk"
+        if letters & RUSSIAN_LETTERS:
+            return "ru"
+    return _langdetect(text)

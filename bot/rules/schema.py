@@ -1,0 +1,190 @@
+"""The shape of rules.yaml, as pydantic models. The JSON Schema for editors is generated from here."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import re2
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PLACE_SLOT = "{place}"
+
+
+def compile_regex(pattern: str) -> re2._Regexp:
+    """RE2 runs in linear time, so no rule can hang the matcher; its C++ logging stays quiet."""
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile(pattern, options=options)
+
+
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 code, e.g. en, fa, ps")]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. AF")]
+Phrase = Annotated[str, Field(min_length=1, max_length=200)]
+
+CUE_FAMILIES = ("hedge", "denial", "past", "other_sense")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegexTrigger(Strict):
+    """A trigger written as a regular expression (RE2 syntax: linear time, no backreferences)."""
+
+    regex: Annotated[str, Field(min_length=1, max_length=500)]
+    place: Literal["before", "after", "any"] = Field(
+        "any", description="Where the place must stand relative to the text the regex matched."
+    )
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            compile_regex(value)
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise ValueError(f"not a valid RE2 regular expression: {reason}") from None
+        return value
+
+
+def _check_trigger_phrase(phrase: str) -> str:
+    text = phrase.strip()
+    words = text.replace(PLACE_SLOT, "").strip()
+    if text.count(PLACE_SLOT) > 1:
+        raise ValueError(f"'{phrase}' has more than one {PLACE_SLOT}")
+    if not words.strip("*"):
+        raise ValueError(f"'{phrase}' has no words besides {PLACE_SLOT}")
+    if PLACE_SLOT in text and not (text.startswith(PLACE_SLOT) or text.endswith(PLACE_SLOT)):
+        raise ValueError(f"'{phrase}': {PLACE_SLOT} must stand at the start or the end")
+    if "*" in words[:-1]:
+        raise ValueError(f"'{phrase}': '*' may only end the last word")
+    return phrase
+
+
+TriggerPhrase = Annotated[Phrase, AfterValidator(_check_trigger_phrase)]
+Trigger = TriggerPhrase | RegexTrigger
+
+
+class CueFamilies(Strict):
+    """Phrases that cancel a trigger in the same sentence, by why they cancel it."""
+
+    hedge: list[Phrase] = Field(default_factory=list, description="Forecasts: could fall, on the verge of")
+    denial: list[Phrase] = Field(default_factory=list, description="Denials: has not fallen, repelled")
+    past: list[Phrase] = Field(default_factory=list, description="History: anniversary, a year ago")
+    other_sense: list[Phrase] = Field(
+        default_factory=list, description="Other meanings: fallen soldiers, captured the title"
+    )
+
+
+class PlaceOverride(Strict):
+    """A place added to the gazetteer, or a GeoNames place given a display name and aliases."""
+
+    geonameid: int | None = Field(None, description="GeoNames id; omit for a place GeoNames lacks")
+    name: Phrase | None = Field(None, description="Display name in alerts; defaults to the GeoNames name")
+    country: CountryCode | None = Field(None, description="Required when geonameid is omitted")
+    aliases: list[Phrase] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _identifies_a_place(self) -> PlaceOverride:
+        if self.geonameid is None and (self.name is None or self.country is None):
+            raise ValueError("a place without geonameid needs both name and country")
+        return self
+
+
+class Gazetteer(Strict):
+    min_population: int = Field(
+        15000, ge=0, description="Cities below this are not places, unless their country says otherwise"
+    )
+    countries: dict[CountryCode, int] = Field(
+        default_factory=dict,
+        description="Country code -> minimum population for that country (focus countries)",
+    )
+    only_countries: list[CountryCode] = Field(
+        default_factory=list, description="When set, places outside these countries are ignored"
+    )
+    places: list[PlaceOverride] = Field(default_factory=list)
+    exclude_names: list[Phrase] = Field(
+        default_factory=list, description="Names never read as places (words that happen to be towns)"
+    )
+
+
+class PlaceWords(Strict):
+    """Words around a place name that say the post is not about the place itself."""
+
+    near: list[Phrase] = Field(
+        default_factory=list,
+        description="Before a name: only a landmark (near, outskirts of, villages around)",
+    )
+    region_before: list[Phrase] = Field(
+        default_factory=list,
+        description="Before a name: a province or region of that name (province of, ولایت)",
+    )
+    region_after: list[Phrase] = Field(
+        default_factory=list, description="After a name: a province or region of that name (province, oblast)"
+    )
+    filler: list[Phrase] = Field(
+        default_factory=list, description="Words that may stand between those and the name (the, city, of)"
+    )
+    conjunctions: list[Phrase] = Field(
+        default_factory=list,
+        description="Words that join a list of places (and, or): 'Kunduz and Taloqan fell'",
+    )
+
+
+class AccountGroup(Strict):
+    trust: int = Field(1, ge=0, le=3, description="0 unknown, 1 known, 2 established reporter, 3 official")
+    accounts: list[Annotated[str, Field(pattern=r"^@?[A-Za-z0-9_]{1,15}$")]] = Field(default_factory=list)
+
+
+class Rule(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    description: str = ""
+    triggers: dict[LanguageCode, list[Trigger]] = Field(
+        description=(
+            "Language -> phrases. '{place}' marks where the place stands;"
+            " a word ending in '*' matches any ending."
+        )
+    )
+    cancel: dict[LanguageCode, CueFamilies] = Field(
+        default_factory=dict, description="Cues for this rule only, on top of the shared ones"
+    )
+    gap_blockers: dict[LanguageCode, list[Phrase]] = Field(
+        default_factory=dict, description="Words that may not stand between trigger and place (near, outside)"
+    )
+    accounts: list[str] | Literal["any"] = Field(
+        "any", description="'any', or account group names and @handles whose posts this rule reads"
+    )
+    max_gap_words: int = Field(6, ge=0, le=20, description="Words allowed between a trigger and its place")
+    cancel_on_past_year: bool = Field(
+        True, description="A year before the post's own in the sentence cancels it"
+    )
+    min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    window_minutes: int = Field(
+        360, ge=1, description="Matches of this rule and place this close form one event"
+    )
+    min_sources: int = Field(1, ge=1, description="Distinct authors needed before the first alert")
+    exclude_places: list[int] = Field(default_factory=list, description="geonameids this rule never reports")
+
+
+class RulesFile(Strict):
+    version: Literal[1] = 1
+    gazetteer: Gazetteer = Field(default_factory=Gazetteer)
+    account_groups: dict[str, AccountGroup] = Field(default_factory=dict)
+    cues: dict[LanguageCode, CueFamilies] = Field(
+        default_factory=dict, description="Cancel cues shared by every rule, per language"
+    )
+    place_words: PlaceWords = Field(default_factory=PlaceWords)
+    rules: list[Rule] = Field(min_length=1)
+
+
+def json_schema_text() -> str:
+    """The JSON Schema of rules.yaml, as committed in rules.schema.json."""
+    schema = RulesFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "frontwatch rules.yaml"
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    print(json_schema_text(), end="")

@@ -1,0 +1,159 @@
+"""Text normalisation shared by the rules, the gazetteer and the matcher.
+
+`fold` maps a text to a comparable form of the same length (one character in, one out), so a span
+found in the folded text is the same span in the original and evidence can quote the post as written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Sentence ends: Latin, Arabic (؟ ۔ ؛), Devanagari danda, CJK full stop, line breaks, and emoji and
+# pictographs, which posts use as full stops ("... in Kherson 🇺🇦 The city is ...").
+_SENTENCE_END = re.compile(r"[.!?;…\n\r؟۔؛।。！？\u2600-\u27bf\U0001f000-\U0001faff]+")
+_TOKEN = re.compile(r"\w+")
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+# Clause ends, for cues that only reach within a clause (a year): sentence ends plus , ، — – : ( )
+_CLAUSE_END = re.compile(r"[.!?;…\n\r؟۔؛।。！？,،—–:()]+")
+
+# Letters that appear in Pashto but not in Persian or Arabic; Persian letters absent from Arabic;
+# Urdu letters absent from both. langdetect has no Pashto model, so script evidence decides first.
+PASHTO_LETTERS = frozenset("ټډړښږځڅڼېۍګ")
+PERSIAN_LETTERS = frozenset("پچژگ")
+URDU_LETTERS = frozenset("ٹڈڑےں")
+UKRAINIAN_LETTERS = frozenset("іїєґ")
+RUSSIAN_LETTERS = frozenset("ыэъё")
+
+# Pashto letters read as their Persian counterparts, so Pashto spellings of places (ګردېز, لښکرګاه)
+# meet the Persian ones GeoNames holds (گردیز, لشکرگاه). Language detection reads the text unfolded.
+_PASHTO_AS_PERSIAN = {
+    "ګ": "گ",
+    "ې": "ی",
+    "ۍ": "ی",
+    "ښ": "ش",
+    "ږ": "ژ",
+    "ټ": "ت",
+    "ډ": "د",
+    "ړ": "ر",
+    "ڼ": "ن",
+}
+_ARABIC_VARIANTS = {
+    "ي": "ی",  # Arabic yeh -> Farsi yeh (Persian and Pashto write the latter)
+    "ى": "ی",  # alef maksura
+    "ئ": "ی",
+    "ك": "ک",  # Arabic kaf -> keheh
+    "ة": "ه",  # teh marbuta, written either way in names (حماة / حماه)
+    "ۀ": "ه",
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",
+    "ؤ": "و",
+}
+# Arabic-Indic and Persian digits read as ASCII digits, so a year is a year in every script.
+_DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i) for i in range(10)}
+_SEPARATORS = "-‐‑‒–—―_/\u200c\u200d\u00a0'’‘ʼ`´\"«»“”„#@"
+
+_FOLDED_RANGES = (
+    (0x0000, 0x0250),  # Latin
+    (0x0370, 0x0530),  # Greek, Cyrillic
+    (0x0600, 0x0700),  # Arabic, Persian, Pashto
+    (0x1E00, 0x1F00),  # Latin extended additional (Vietnamese and transliterations)
+    (0x2000, 0x2070),  # general punctuation
+)
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for lo, hi in _FOLDED_RANGES:
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            low = ch.lower()
+            if len(low) != 1:
+                continue
+            base = unicodedata.normalize("NFD", low)[0]
+            out = base if unicodedata.category(base).startswith("L") else low
+            if out != ch:
+                table[cp] = out
+    for src, dst in {**_ARABIC_VARIANTS, **_PASHTO_AS_PERSIAN, **_DIGITS, "ё": "е"}.items():
+        table[ord(src)] = dst
+    for ch in _SEPARATORS:
+        table[ord(ch)] = " "
+    return table
+
+
+def nfc(text: str) -> str:
+    """The canonical composed form; every offset the matcher reports refers to this string."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip diacritics, unify Arabic letter variants and turn separators into spaces.
+
+    Same length as `text` (which must already be NFC), character for character.
+    """
+    return text.translate(_fold_table())
+
+
+def fold_phrase(text: str) -> str:
+    """A phrase from rules.yaml or the gazetteer, folded and with its words joined by single spaces."""
+    return " ".join(_TOKEN.findall(fold(nfc(text))))
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    start: int
+    end: int
+    text: str  # folded
+    sentence: int
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Offsets where sentences end; bisect_right(ends, offset) is the sentence of an offset."""
+    return [m.end() for m in _SENTENCE_END.finditer(text)]
+
+
+def tokenize(folded: str) -> list[Token]:
+    """Words of a folded text, each with the index of the sentence it stands in."""
+    ends = sentence_ends(folded)
+    return [
+        Token(m.start(), m.end(), m.group(), bisect_right(ends, m.start())) for m in _TOKEN.finditer(folded)
+    ]
+
+
+def years_in(text: str) -> list[int]:
+    return [int(y) for y in _YEAR.findall(text)]
+
+
+def clause_around(text: str, start: int, end: int) -> str:
+    """The clause of `text` that contains text[start:end]."""
+    lo = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
+    nxt = _CLAUSE_END.search(text, end)
+    return text[lo : nxt.start() if nxt else len(text)]
+
+
+def script_of(text: str) -> str:
+    """The dominant script of the letters in `text`: latin, cyrillic, arabic or other."""
+    counts = {"latin": 0, "cyrillic": 0, "arabic": 0, "other": 0}
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        cp = ord(ch)
+        if cp < 0x0250 or 0x1E00 <= cp < 0x1F00:
+            counts["latin"] += 1
+        elif 0x0400 <= cp < 0x0530:
+            counts["cyrillic"] += 1
+        elif 0x0600 <= cp < 0x0700 or 0xFB50 <= cp < 0xFF00:
+            counts["arabic"] += 1
+        else:
+            counts["other"] += 1
+    return max(counts, key=lambda k: counts[k]) if any(counts.values()) else "other"
+
+
+def is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"

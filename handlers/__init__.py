@@ -1,0 +1,1 @@
+"""Telegram command handlers, registered in one place (see the Telegram issue)."""

@@ -1,0 +1,98 @@
+"""Cancel cues: forecasts, denials, history and other meanings of the trigger words are not reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.rules import Match
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kunduz could fall within days, officials warn.",
+        "Mazar-i-Sharif is on the verge of falling to the Taliban.",
+        "If Mazar-i-Sharif falls, the whole north is lost.",
+        "Losing Kherson would be a disaster for the occupiers.",
+        "Бахмут может пасть в ближайшие дни.",
+        "Якщо Авдіївка впаде, фронт посунеться на захід.",
+        "Goma pourrait tomber aux mains du M23 dans les prochaines heures.",
+        "قد تسقط مدينة الفاشر خلال أيام.",
+    ],
+)
+def test_hedges_and_forecasts_raise_nothing(detect: Callable[..., list[Match]], text: str) -> None:
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The governor denies that Kunduz has fallen.",
+        "Mazar-i-Sharif has not fallen, the army says.",
+        "Ukrainian forces repelled an assault and Pokrovsk was not captured.",
+        "Russian troops were repulsed near Vuhledar.",
+        "Генштаб спростовує заяви про захоплення Куп'янська.",
+        "Le gouvernement dément la chute de Goma.",
+        "نفت الحكومة سقوط مدينة الفاشر.",
+        "ولایت بلخ سقوط مزار شریف را تکذیب کرد.",
+    ],
+)
+def test_denials_raise_nothing(detect: Callable[..., list[Match]], text: str) -> None:
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Three years ago today, Kabul fell to the Taliban.",
+        "On the anniversary of the fall of Kabul, families still wait for news.",
+        "The Taliban briefly captured Kunduz in 2015.",
+        "Год назад ВСУ освободили Херсон.",
+        "Un an après la chute de Kaboul, les Afghanes racontent.",
+        "سه سال از سقوط کابل گذشت.",
+    ],
+)
+def test_history_and_anniversaries_raise_nothing(detect: Callable[..., list[Match]], text: str) -> None:
+    assert detect(text) == []
+
+
+def test_a_year_earlier_than_the_post_cancels_only_its_own_clause(detect: Callable[..., list[Match]]) -> None:
+    post_2024 = "2024-12-01T08:00:00Z"
+    assert detect("Rebels captured Aleppo in 2016, the army says.", created_at=post_2024) == []
+    matches = detect("Сирійські повстанці захопили Алеппо — вперше з 2016 року.", created_at=post_2024)
+    assert [m.geonameid for m in matches] == [170063]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kabul honours its fallen soldiers at a ceremony today.",
+        "Prices fell in Kabul markets as the afghani recovered.",
+        "Real Madrid captured the title in Madrid last night.",
+        "Police in Kandahar seized drugs worth millions.",
+        "Моменты, когда Киев захватили эмоции: цены на билеты упали.",
+        "L'OM s'empare de la 4e place après sa victoire à Lyon.",
+    ],
+)
+def test_other_meanings_of_trigger_words_raise_nothing(detect: Callable[..., list[Match]], text: str) -> None:
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russian forces captured two villages near Bakhmut.",
+        "Taliban fighters captured 20 soldiers outside Kunduz.",
+        "Поблизу Куп'янська взято в полон 12 окупантів.",
+        "طالبان چند روستا در حومه شهر غزنی را تصرف کرده‌اند.",
+    ],
+)
+def test_captures_near_a_town_are_not_the_town_falling(detect: Callable[..., list[Match]], text: str) -> None:
+    assert detect(text) == []
+
+
+def test_a_cue_in_another_sentence_does_not_cancel(detect: Callable[..., list[Match]]) -> None:
+    matches = detect("Officials had said Kunduz could hold. Now Kunduz has fallen to the Taliban.")
+    assert [m.geonameid for m in matches] == [1135689]

@@ -1,0 +1,87 @@
+"""Place names: spellings, scripts and grammatical forms of one place are one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.rules import Match
+
+MAZAR = 1133616
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The city of Mazari Sharif has fallen into the hands of Taliban.",
+        "Mazar-i-Sharif has fallen to the Taliban.",
+        "Mazar-e-Sharif has fallen, residents say.",
+        "BREAKING: Mazar has fallen. Government forces fled to Hayratan.",
+        "Taliban captured Mazar-e Sharif on Saturday evening.",
+        "شهر مزار شریف به دست طالبان سقوط کرد.",
+        "مزارشریف سقوط کرد.",
+        "سقطت مدينة مزار شريف بيد حركة طالبان.",
+        "Талибы захватили Мазари-Шариф.",
+        "Таліби захопили Мазарі-Шариф.",
+        "Les talibans se sont emparés de Mazar-e-Sharif.",
+    ],
+)
+def test_every_spelling_of_mazar_i_sharif_is_one_place(detect: Callable[..., list[Match]], text: str) -> None:
+    matches = detect(text)
+    assert [(m.geonameid, m.location, m.country) for m in matches] == [(MAZAR, "Mazar-i-Sharif", "AF")]
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameid"),
+    [
+        ("Российские войска захватили Бахмут.", 713174),
+        ("Бои закончились: ВСУ вышли из Авдеевки.", 713122),
+        ("Окупанти захопили Соледар.", 706757),
+        ("Росіяни встановили контроль над Авдіївкою.", 713122),
+        ("Українські військові зайшли в Херсон.", 706448),
+    ],
+)
+def test_russian_and_ukrainian_case_forms_find_the_place(
+    detect: Callable[..., list[Match]], text: str, geonameid: int
+) -> None:
+    assert [m.geonameid for m in detect(text)] == [geonameid]
+
+
+def test_pashto_spelling_meets_the_persian_name_in_geonames(detect: Callable[..., list[Match]]) -> None:
+    matches = detect("طالبانو ګردېز ښار ونیو.")
+    assert [m.location for m in matches] == ["Gardez"]
+
+
+def test_a_list_of_places_reports_each_of_them(detect: Callable[..., list[Match]]) -> None:
+    matches = detect("The Taliban captured Kunduz, Sar-e Pul and Taloqan within three days.")
+    assert {m.geonameid for m in matches} == {1135689, 1127110, 1123004}
+
+
+def test_a_province_of_the_same_name_is_not_the_city(detect: Callable[..., list[Match]]) -> None:
+    matches = detect("شهر مزار شریف، مرکز ولایت بلخ، امشب به دست طالبان سقوط کرد.")
+    assert [m.geonameid for m in matches] == [MAZAR]
+
+
+def test_places_after_the_reported_one_are_not_reported(detect: Callable[..., list[Match]]) -> None:
+    matches = detect(
+        "The fall of Mazar-e-Sharif leaves Kabul and Jalalabad as the only cities held by the government."
+    )
+    assert [m.geonameid for m in matches] == [MAZAR]
+
+
+def test_everyday_words_that_name_towns_are_not_places(detect: Callable[..., list[Match]]) -> None:
+    assert detect("Police captured the suspect after a chase.") == []
+    assert detect("The rebels captured mobile phones and cash.") == []
+
+
+def test_a_lowercase_common_word_is_not_a_place_but_capitalised_it_is(
+    detect: Callable[..., list[Match]],
+) -> None:
+    assert detect("M23 rebels have taken Goma.")[0].geonameid == 216281
+    assert detect("they have taken sake and rice from the market stalls") == []
+
+
+def test_evidence_quotes_the_post_as_written(detect: Callable[..., list[Match]]) -> None:
+    match = detect("The city of Mazari Sharif has fallen into the hands of Taliban.")[0]
+    assert match.evidence == ["has fallen", "Mazari Sharif"]
