@@ -28,7 +28,7 @@ def evaluate(detector: Detector, rows: list[dict[str, object]]) -> tuple[dict[st
     errors: list[str] = []
     for row in rows:
         post = Post.model_validate(row)
-        lang = str(row["id"]).split("-")[0]
+        lang = str(row["id"]).split("-")[-2]  # ids look like en-012 or h-en-012
         found = {m.geonameid for m in detector.detect(post)}
         expected = row.get("geonameid")
         for key in (lang, "all"):
@@ -62,7 +62,7 @@ def main() -> int:
         c = counts[lang]
         precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
         recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
-        posts = sum(1 for r in rows if lang == "all" or str(r["id"]).startswith(lang + "-"))
+        posts = sum(1 for r in rows if lang == "all" or str(r["id"]).split("-")[-2] == lang)
         print(f"{lang:<6}{posts:>7}{c['tp']:>5}{c['fp']:>5}{c['fn']:>5}{precision:>11.3f}{recall:>8.3f}")
     if args.errors:
         print("\n".join(["", "errors:", *errors]))

@@ -118,7 +118,9 @@ print(json.dumps({{"seconds": seconds, "rss_mb": resource.getrusage(resource.RUS
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--posts", type=int, default=50_000)
     args = parser.parse_args()
     rules_path = REPO / "rules.yaml"
@@ -144,7 +146,8 @@ def main() -> int:
     print(f"naive regex baseline:     {naive:>10,.0f} posts/s")
     print(f"speed-up over baseline:   {ours / naive:>10.1f}x")
     print(f"start-up, cached gazetteer: {warm['seconds']:.2f} s, resident memory {warm['rss_mb']:.0f} MB")
-    print(f"start-up, cold (compiles and caches the gazetteer): {cold['seconds']:.2f} s, {cold['rss_mb']:.0f} MB")
+    cold_line = f"{cold['seconds']:.2f} s, {cold['rss_mb']:.0f} MB"
+    print(f"start-up, cold (compiles and caches the gazetteer): {cold_line}")
     return 0
 
 

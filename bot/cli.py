@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 import sys
-from collections.abc import Callable, Iterator
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from bot import __version__
-from bot.bundled import default_rules_path
-from bot.posts import read_posts
+from bot.bundled import default_rules_path, demo_scenario
+from bot.dispatch import ConsoleTarget, JsonLinesTarget, Target
+from bot.posts import Post, read_posts
+from bot.replay import run_replay
 from bot.rules import Detector, RulesError, compile_rules, load_rules
+from bot.store.connection import RedisUnavailable
+from bot.store.keys import DEFAULT_PREFIX
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
@@ -46,6 +54,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("file", help="JSONL file of posts, or - for standard input")
     scan.set_defaults(handler=cmd_scan)
+
+    redis_options = argparse.ArgumentParser(add_help=False)
+    redis_options.add_argument(
+        "--redis", default=None, help="Redis URL (default: REDIS_URL, else the embedded server)"
+    )
+    redis_options.add_argument("--json", action="store_true", help="alerts as JSON lines instead of text")
+
+    replay = commands.add_parser(
+        "replay",
+        parents=[common, redis_options],
+        help="the full pipeline (dedup, events, alerts) over a JSONL file",
+    )
+    replay.add_argument("file", help="JSONL file of posts, or - for standard input")
+    replay.add_argument(
+        "--speed", type=float, default=None, help="pace by created_at, N times faster than real"
+    )
+    replay.set_defaults(handler=cmd_replay)
+
+    demo = commands.add_parser(
+        "demo", parents=[common, redis_options], help="the Mazar-i-Sharif scenario of August 2021, end to end"
+    )
+    demo.set_defaults(handler=cmd_demo)
 
     check = commands.add_parser("check-rules", parents=[common], help="validate a rules file")
     check.add_argument("path", nargs="?", type=Path, help="rules file (default: as --rules)")
@@ -99,6 +129,65 @@ def cmd_scan(args: argparse.Namespace) -> int:
     out.flush()
     logging.getLogger("frontwatch.scan").info("scanned %d posts, %d matches", posts, matches)
     return EXIT_OK
+
+
+def _targets(args: argparse.Namespace) -> list[Target]:
+    return [JsonLinesTarget()] if args.json else [ConsoleTarget()]
+
+
+def _replay(
+    args: argparse.Namespace, posts: Iterable[Post], url: str | None, speed: float | None, prefix: str
+) -> int:
+    detector = load_detector_or_fail(_rules_path(args))
+    try:
+        result = asyncio.run(run_replay(posts, detector, url, _targets(args), speed=speed, prefix=prefix))
+    except RedisUnavailable as exc:
+        raise UserError(str(exc)) from None
+    s = result.stats
+    print(
+        f"frontwatch: {s.posts} posts, {s.matched} matched, {s.duplicates} duplicates, "
+        f"{s.alerts} alerts, {s.updates} updates, {result.delivered} delivered"
+        + ("" if result.drained else "; some alerts are still waiting in the outbox")
+        + (f"; {s.lost} matched posts LOST while Redis was down" if s.lost else ""),
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    url = args.redis or os.environ.get("REDIS_URL") or None
+    with _open_input(args.file) as fh:
+        posts = list(read_posts(fh, _report_bad_line(args.file)))
+    prefix = os.environ.get("FRONTWATCH_NAMESPACE", DEFAULT_PREFIX)
+    return _replay(args, posts, url, args.speed, prefix)
+
+
+DEMO_SECONDS = 6.0
+DEMO_INTRO = """\
+frontwatch demo: 13 posts from 11 to 15 August 2021, when the Taliban took Mazar-i-Sharif,
+replayed in about {seconds:.0f} seconds through the whole pipeline (rules, Redis dedup and events,
+the outbox).
+Watch for: one ALERT when the first report names the city fallen; UPDATEs as other sources confirm
+it (a retweet and a pasted copy count as sources, not as new alerts); nothing for the forecast, the
+denial, or the posts about soldiers fleeing. Set TELEGRAM_BOT_TOKEN to send the alerts to Telegram.
+"""
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    with _open_input(str(demo_scenario())) as fh:
+        posts = list(read_posts(fh, _report_bad_line(str(demo_scenario()))))
+    times = [p.created_at for p in posts if p.created_at]
+    span = (max(times) - min(times)).total_seconds() if times else 0.0
+    speed = span / DEMO_SECONDS if span else None
+    print(DEMO_INTRO.format(seconds=DEMO_SECONDS), file=sys.stderr if args.json else sys.stdout)
+    url = args.redis or os.environ.get("REDIS_URL") or None
+    # A fresh namespace each run, so the demo shows its alerts again however often it is run.
+    prefix = f"fw-demo-{uuid.uuid4().hex[:8]}:"
+    if url is None:
+        with tempfile.TemporaryDirectory(prefix="frontwatch-demo-") as data_dir:
+            os.environ["FRONTWATCH_DATA_DIR"] = data_dir
+            return _replay(args, posts, None, speed, prefix)
+    return _replay(args, posts, url, speed, prefix)
 
 
 def cmd_check_rules(args: argparse.Namespace) -> int:

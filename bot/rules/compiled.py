@@ -55,7 +55,8 @@ class CompiledRule:
 class PlaceContext:
     """rules.yaml's place_words, folded into word tuples."""
 
-    near: frozenset[tuple[str, ...]]  # near and region_before: both mean "not this place itself"
+    near: frozenset[tuple[str, ...]]  # may stand a few filler words before the name
+    region_before: frozenset[tuple[str, ...]]  # must stand right before the name
     region_after: frozenset[tuple[str, ...]]
     filler: frozenset[str]
     conjunctions: frozenset[str]
@@ -66,14 +67,16 @@ class PlaceContext:
         def tuples(phrases: list[str]) -> frozenset[tuple[str, ...]]:
             return frozenset(tuple(fold_phrase(p).split()) for p in phrases if fold_phrase(p))
 
-        near = tuples(words.near + words.region_before)
+        near = tuples(words.near)
+        before = tuples(words.region_before)
         after = tuples(words.region_after)
         return cls(
             near=near,
+            region_before=before,
             region_after=after,
             filler=frozenset(w for p in words.filler for w in fold_phrase(p).split()),
             conjunctions=frozenset(w for p in words.conjunctions for w in fold_phrase(p).split()),
-            longest=max((len(t) for t in near | after), default=1),
+            longest=max((len(t) for t in near | before | after), default=1),
         )
 
 

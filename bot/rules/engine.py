@@ -217,6 +217,9 @@ class Detector:
         after = tuple(t.text for t in tokens[hi + 1 : hi + 1 + ctx.longest])
         if any(after[: len(p)] == p for p in ctx.region_after):
             return True
+        right_before = tuple(t.text for t in tokens[max(0, lo - ctx.longest) : lo])
+        if any(right_before[len(right_before) - len(p) :] == p for p in ctx.region_before if len(p) <= lo):
+            return True
         end = lo  # the near-phrase must end right before `end`, after skipping filler words
         for _ in range(4):
             before = tuple(t.text for t in tokens[max(0, end - ctx.longest) : end])

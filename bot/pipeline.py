@@ -1,0 +1,113 @@
+"""The path of one post: matched by the rules, then recorded in Redis (dedup, events, outbox).
+
+Redis may go away while the bot runs. A matched post that cannot be recorded waits in a bounded
+in-memory queue, in order, and is recorded when Redis answers again; a post that does not fit is
+counted and logged by id, never dropped in silence. Posts without a match never touch Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.events import EventRecorder
+from bot.posts import Post
+from bot.rules import Detector, Match
+
+log = logging.getLogger(__name__)
+
+HELD_POSTS_LIMIT = 10_000
+RETRY_FIRST_SECONDS = 0.2
+RETRY_MAX_SECONDS = 10.0
+_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+@dataclass
+class PipelineStats:
+    posts: int = 0
+    matched: int = 0
+    duplicates: int = 0
+    alerts: int = 0
+    updates: int = 0
+    held: int = 0
+    lost: int = 0
+    matches_by_rule: dict[str, int] = field(default_factory=dict)
+
+
+class Pipeline:
+    def __init__(
+        self, detector: Detector, recorder: EventRecorder, held_limit: int = HELD_POSTS_LIMIT
+    ) -> None:
+        self.detector = detector
+        self.recorder = recorder
+        self.stats = PipelineStats()
+        self._held: deque[tuple[Post, list[Match]]] = deque()
+        self._held_limit = held_limit
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def submit(self, post: Post) -> list[Match]:
+        """Match one post and record its matches; returns the matches."""
+        self.stats.posts += 1
+        matches = self.detector.detect(post)
+        if not matches:
+            return matches
+        self.stats.matched += 1
+        for m in matches:
+            self.stats.matches_by_rule[m.rule] = self.stats.matches_by_rule.get(m.rule, 0) + 1
+        if self._held:  # keep order: nothing overtakes what is already waiting for Redis
+            self._hold(post, matches)
+            return matches
+        try:
+            await self._record(post, matches)
+        except _REDIS_DOWN as exc:
+            log.warning("Redis unavailable (%s); holding matched posts in memory until it returns", exc)
+            self._hold(post, matches)
+        return matches
+
+    async def _record(self, post: Post, matches: list[Match]) -> None:
+        result = await self.recorder.record(post, matches)
+        if result.status == "duplicate":
+            self.stats.duplicates += 1
+            return
+        for event in result.events:
+            if event.get("kind") == "alert":
+                self.stats.alerts += 1
+            elif event.get("kind") == "update":
+                self.stats.updates += 1
+
+    def _hold(self, post: Post, matches: list[Match]) -> None:
+        if len(self._held) >= self._held_limit:
+            self.stats.lost += 1
+            log.error(
+                "post %s lost: Redis is down and %d matched posts already wait", post.id, self._held_limit
+            )
+            return
+        self._held.append((post, matches))
+        self.stats.held = len(self._held)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_held())
+
+    async def _flush_held(self) -> None:
+        delay = RETRY_FIRST_SECONDS
+        while self._held:
+            post, matches = self._held[0]
+            try:
+                await self._record(post, matches)
+            except _REDIS_DOWN:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
+            self._held.popleft()
+            self.stats.held = len(self._held)
+            delay = RETRY_FIRST_SECONDS
+        log.info("Redis is back; every held post was recorded")
+
+    async def wait_held(self) -> None:
+        """Until every held post is recorded (returns at once when none waits)."""
+        if self._flushing is not None:
+            await self._flushing

