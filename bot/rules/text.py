@@ -19,6 +19,7 @@ _TOKEN = re.compile(r"\w+")
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # Clause ends, for cues that only reach within a clause (a year): sentence ends plus , ، — – : ( )
 _CLAUSE_END = re.compile(r"[.!?;…\n\r؟۔؛।。！？,،—–:()]+")
+CLAUSE_MARKS = frozenset(",،—–:(;")
 
 # Letters that appear in Pashto but not in Persian or Arabic; Persian letters absent from Arabic;
 # Urdu letters absent from both. langdetect has no Pashto model, so script evidence decides first.
@@ -56,6 +57,9 @@ _ARABIC_VARIANTS = {
 }
 # Arabic-Indic and Persian digits read as ASCII digits, so a year is a year in every script.
 _DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i) for i in range(10)}
+_DIGIT_TABLE = str.maketrans(_DIGITS)
+# @handles and links are not text to match: "Captured by @nadim_lens" names no place.
+_HANDLE_OR_LINK = re.compile(r"@\w+|https?://\S+|www\.\S+")
 _SEPARATORS = "-‐‑‒–—―_/\u200c\u200d\u00a0'’‘ʼ`´\"«»“”„#@"
 
 _FOLDED_RANGES = (
@@ -100,6 +104,17 @@ def fold(text: str) -> str:
     return text.translate(_fold_table())
 
 
+def blank_handles_and_links(original: str, folded: str) -> str:
+    """`folded` with the characters of every @handle and link in `original` turned into spaces."""
+    spans = [m.span() for m in _HANDLE_OR_LINK.finditer(original)]
+    if not spans:
+        return folded
+    chars = list(folded)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
 def fold_phrase(text: str) -> str:
     """A phrase from rules.yaml or the gazetteer, folded and with its words joined by single spaces."""
     return " ".join(_TOKEN.findall(fold(nfc(text))))
@@ -127,7 +142,8 @@ def tokenize(folded: str) -> list[Token]:
 
 
 def years_in(text: str) -> list[int]:
-    return [int(y) for y in _YEAR.findall(text)]
+    """Four-digit years 1900-2099, in ASCII, Arabic-Indic or Persian digits."""
+    return [int(y) for y in _YEAR.findall(text.translate(_DIGIT_TABLE))]
 
 
 def clause_around(text: str, start: int, end: int) -> str:
