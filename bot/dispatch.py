@@ -1,9 +1,13 @@
 """Where an alert leaves: the outbox stream is read through a consumer group and fanned out to targets.
 
-An entry is acknowledged only after every target accepted it. Each (entry, target) delivery holds a
-short lock while it is sent and is marked 'sent' afterwards, so an entry read twice (a reclaim after
-a crash, two dispatchers) is never delivered twice; a crashed sender's lock expires and the entry is
-retried. The one window left is a crash between a target accepting and the 'sent' mark (microseconds).
+An entry is acknowledged only after every target accepted it. Each (entry, target) delivery is
+marked 'sending' before and 'sent' after, so an entry read twice (a reclaim after a crash, two
+dispatchers) is never delivered twice. What a crash in the middle means depends on the target:
+- an *instant* target (the console, a JSON lines stream) writes without waiting on I/O, so a crash
+  with the mark still 'sending' almost surely came after the write (during the Redis round trip of
+  the 'sent' mark): the delivery counts as done and is not repeated;
+- a remote target (Telegram) may have been cut off mid-request: its 'sending' mark expires and the
+  entry is delivered again (at least once: losing an alert is worse than repeating one).
 """
 
 from __future__ import annotations
@@ -30,12 +34,14 @@ class Target(Protocol):
     """Somewhere alerts go. `deliver` returns once the target accepted the alert, or raises."""
 
     name: str
+    instant: bool  # see the module docstring
 
     async def deliver(self, entry_id: str, alert: Alert) -> None: ...
 
 
 class ConsoleTarget:
     name = "console"
+    instant = True
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
@@ -49,6 +55,7 @@ class JsonLinesTarget:
     """The Alerts JSONL contract of DESIGN §4, one object per alert or update."""
 
     name = "jsonl"
+    instant = True
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
@@ -144,8 +151,10 @@ class Dispatcher:
 
     async def _deliver_once(self, entry_id: str, alert: Alert, target: Target) -> bool:
         key = self.keys.delivery(entry_id, target.name)
-        if not await self.client.set(key, f"sending:{self.consumer}", nx=True, ex=DELIVERY_LOCK_SECONDS):
-            return await self.client.get(key) == "sent"
+        lock_ttl = DELIVERED_TTL_SECONDS if target.instant else DELIVERY_LOCK_SECONDS
+        if not await self.client.set(key, f"sending:{self.consumer}", nx=True, ex=lock_ttl):
+            state = await self.client.get(key)
+            return bool(state == "sent" or (target.instant and state is not None))
         try:
             await target.deliver(entry_id, alert)
         except Exception as exc:  # a target's failure must not stop the others or the loop
