@@ -139,15 +139,22 @@ class Dispatcher:
             alert = Alert.from_stream(fields)
         except ValidationError as exc:
             log.error("outbox entry %s is malformed and is dropped: %s", entry_id, exc.errors()[0]["msg"])
-            await self.client.xack(self.keys.outbox(), OUTBOX_GROUP, entry_id)
+            await self._finish(entry_id)
             return True
         done = [await self._deliver_once(entry_id, alert, target) for target in self.targets]
         if all(done):
-            await self.client.xack(self.keys.outbox(), OUTBOX_GROUP, entry_id)
+            await self._finish(entry_id)
             if self.on_delivered:
                 self.on_delivered(alert)
             return True
         return False
+
+    async def _finish(self, entry_id: str) -> None:
+        """Acknowledge and delete a delivered entry: the stream only holds what is still to deliver."""
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.xack(self.keys.outbox(), OUTBOX_GROUP, entry_id)
+            pipe.xdel(self.keys.outbox(), entry_id)
+            await pipe.execute()
 
     async def _deliver_once(self, entry_id: str, alert: Alert, target: Target) -> bool:
         key = self.keys.delivery(entry_id, target.name)

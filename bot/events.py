@@ -34,7 +34,8 @@ from bot.store.keys import (
 
 # An author at this trust tier (officials) raises the alert alone, whatever min_sources says.
 TRUSTED_TIER = 3
-MAX_SOURCES_KEPT = 50
+# The newest sources an event keeps (and each outbox entry carries); the count covers them all.
+MAX_SOURCES_KEPT = 20
 
 _URL = re.compile(r"https?://\S+")
 _MENTION = re.compile(r"(^|\s)(rt\s+)?@\w+:?", re.IGNORECASE)
@@ -155,9 +156,12 @@ class EventRecorder:
         self.rules = rules
         self.trust = trust
         self.keys = keys
-        self._script = client.register_script(_RECORD)
+        self.script = client.register_script(_RECORD)
 
-    async def record(self, post: Post, matches: list[Match], now: float | None = None) -> Recorded:
+    def script_args(
+        self, post: Post, matches: list[Match], now: float | None = None
+    ) -> list[str | int | float]:
+        """The record script's arguments for one post (a benchmark pipelines many of them)."""
         author = (post.author or f"post:{post.id}").lower()
         post_time = post.created_at.timestamp() if post.created_at else (now or time.time())
         trust = self.trust.get(author, 0)
@@ -186,7 +190,7 @@ class EventRecorder:
             "post_id": post.id,
             "lang": matches[0].lang if matches else None,
         }
-        args = [
+        return [
             self.keys.prefix,
             post.id,
             author,
@@ -205,7 +209,10 @@ class EventRecorder:
             MAX_SOURCES_KEPT,
             TRUSTED_TIER,
         ]
-        raw = await self._script(keys=[], args=args)  # type: ignore[arg-type]
+
+    async def record(self, post: Post, matches: list[Match], now: float | None = None) -> Recorded:
+        """Dedup, event and outbox for one matched post, in one atomic round trip."""
+        raw = await self.script(keys=[], args=self.script_args(post, matches, now))
         result = json.loads(raw)
         events = result.get("events") or []
         return Recorded(
