@@ -33,6 +33,10 @@ from bot.rules.text import (
 _ARABIC_PROCLITICS = frozenset("وبلف")
 
 
+# The longest aside between commas skipped when walking back to a place: "X, capital of Y province, fell".
+_APPOSITION_MAX_WORDS = 8
+
+
 @dataclass(frozen=True, slots=True)
 class _Hit:
     start: int
@@ -173,6 +177,10 @@ class Detector:
         while walk.inside(i) and gap <= walk.max_gap:
             if walk.step > 0 and not found and walk.clause_mark_before(i):
                 break  # "liberated, handing Moscow all of Luhansk": the place follows in the same clause
+            if walk.step < 0 and not found and walk.clause_mark_before(i + 1):
+                skipped = self._across_apposition(walk, i)
+                if skipped is not None:
+                    i = skipped  # "Lashkar Gah, capital of Helmand, has fallen": the aside does not count
             span = self._place_at(walk, i)
             if span is not None:
                 place, lo, hi = span
@@ -188,6 +196,15 @@ class Detector:
                 gap += 1  # "the capital of the province": filler words do not widen the gap
             i += walk.step
         return found
+
+    def _across_apposition(self, walk: _Walk, i: int) -> int | None:
+        """Walking back into ", an aside," that ends at token i: the token before it, if a place ends there."""
+        for j in range(i, i - _APPOSITION_MAX_WORDS, -1):
+            if not walk.inside(j) or not walk.inside(j - 1):
+                return None
+            if walk.clause_mark_before(j):
+                return j - 1 if self._place_at(walk, j - 1) is not None else None
+        return None
 
     def _next_in_list(self, walk: _Walk, lo: int, hi: int) -> int | None:
         """Where the next place of a list would stand after the place at tokens lo..hi, if a list goes on."""
