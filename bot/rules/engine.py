@@ -198,7 +198,7 @@ class Detector:
         return found
 
     def _across_apposition(self, walk: _Walk, i: int) -> int | None:
-        """Walking back into ", an aside," that ends at token i: the token before it, if a place ends there."""
+        """Walking back into ", an aside," ending at token i: the token before it, if a place ends there."""
         for j in range(i, i - _APPOSITION_MAX_WORDS, -1):
             if not walk.inside(j) or not walk.inside(j - 1):
                 return None
