@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.set_defaults(handler=cmd_replay)
 
+    run = commands.add_parser(
+        "run", parents=[common, redis_options], help="the live bot: Telegram commands and alert delivery"
+    )
+    run.set_defaults(handler=cmd_run)
+
     demo = commands.add_parser(
         "demo", parents=[common, redis_options], help="the Mazar-i-Sharif scenario of August 2021, end to end"
     )
@@ -188,6 +193,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
             os.environ["FRONTWATCH_DATA_DIR"] = data_dir
             return _replay(args, posts, None, speed, prefix)
     return _replay(args, posts, url, speed, prefix)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+    from bot.run import BotNotConfigured, run_bot
+
+    settings = Settings()
+    rules_path = args.rules or settings.rules_path or default_rules_path()
+    load_detector_or_fail(rules_path)  # a broken rules file is reported before anything starts
+    try:
+        asyncio.run(run_bot(settings, rules_path, args.redis or settings.redis_url))
+    except BotNotConfigured as exc:
+        raise UserError(str(exc)) from None
+    except RedisUnavailable as exc:
+        raise UserError(str(exc)) from None
+    return EXIT_OK
 
 
 def cmd_check_rules(args: argparse.Namespace) -> int:

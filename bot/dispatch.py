@@ -84,6 +84,7 @@ class Dispatcher:
         targets: list[Target],
         consumer: str,
         on_delivered: Callable[[Alert], None] | None = None,
+        group: str | None = None,
     ) -> None:
         self.client = client
         self.keys = keys
@@ -92,10 +93,14 @@ class Dispatcher:
         self.on_delivered = on_delivered
         self.delivered = 0
         self.failed = 0
+        # One consumer group per kind of delivery: a replay printing to its console and a bot
+        # sending to Telegram both receive every entry; dispatchers of one kind share the work.
+        self.group = group or f"{OUTBOX_GROUP}:{'+'.join(sorted(t.name for t in targets)) or 'none'}"
 
-    async def ensure_group(self) -> None:
+    async def ensure_group(self, start: str = "0") -> None:
+        """Create this dispatcher's group if new, from `start`: "0" the whole outbox, "$" new entries."""
         try:
-            await self.client.xgroup_create(self.keys.outbox(), OUTBOX_GROUP, id="0", mkstream=True)
+            await self.client.xgroup_create(self.keys.outbox(), self.group, id=start, mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -103,7 +108,7 @@ class Dispatcher:
     async def pump(self, block_ms: int = 200, count: int = 100) -> int:
         """Read and deliver new entries; returns how many were handled."""
         reply: Any = await self.client.xreadgroup(
-            OUTBOX_GROUP, self.consumer, {self.keys.outbox(): ">"}, count=count, block=block_ms
+            self.group, self.consumer, {self.keys.outbox(): ">"}, count=count, block=block_ms
         )
         handled = 0
         for _stream, entries in reply or []:
@@ -119,7 +124,7 @@ class Dispatcher:
         while True:
             reply: list[Any] = await self.client.xautoclaim(
                 self.keys.outbox(),
-                OUTBOX_GROUP,
+                self.group,
                 self.consumer,
                 min_idle_time=min_idle_ms,
                 start_id=start,
@@ -150,11 +155,8 @@ class Dispatcher:
         return False
 
     async def _finish(self, entry_id: str) -> None:
-        """Acknowledge and delete a delivered entry: the stream only holds what is still to deliver."""
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.xack(self.keys.outbox(), OUTBOX_GROUP, entry_id)
-            pipe.xdel(self.keys.outbox(), entry_id)
-            await pipe.execute()
+        """Acknowledge a delivered entry; the stream itself is capped by length (OUTBOX_MAXLEN)."""
+        await self.client.xack(self.keys.outbox(), self.group, entry_id)
 
     async def _deliver_once(self, entry_id: str, alert: Alert, target: Target) -> bool:
         key = self.keys.delivery(entry_id, target.name)
@@ -181,7 +183,7 @@ class Dispatcher:
         stream = self.keys.outbox()
         info = await self.client.xinfo_stream(stream)
         groups = {g["name"]: g for g in await self.client.xinfo_groups(stream)}
-        group = groups.get(OUTBOX_GROUP)
+        group = groups.get(self.group)
         if group is None:
             return bool(info["length"] == 0)
         return bool(group["pending"] == 0 and group["last-delivered-id"] == info["last-generated-id"])

@@ -20,8 +20,12 @@ EVENT_GRACE_SECONDS = 24 * 3600
 # A delivery being sent holds this lock; a crashed sender's lock expires and the entry is retried.
 DELIVERY_LOCK_SECONDS = 15
 DELIVERED_TTL_SECONDS = 14 * 24 * 3600
-OUTBOX_MAXLEN = 100_000
-OUTBOX_GROUP = "dispatch"
+# An alert's Telegram message stays editable by updates for this long.
+TELEGRAM_MESSAGE_TTL_SECONDS = 14 * 24 * 3600
+# Entries stay after delivery (each delivery kind has its own consumer group); the stream keeps the
+# newest this many. Alerts are rare: a backlog this long would mean a target down for weeks.
+OUTBOX_MAXLEN = 20_000
+OUTBOX_GROUP = "dispatch"  # prefix of the consumer groups, one per kind of delivery
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,30 @@ class Keys:
     def outbox(self) -> str:
         """Stream of alerts and updates to deliver, read by the dispatchers' consumer group."""
         return f"{self.prefix}outbox"
+
+    def chat(self, chat_id: int) -> str:
+        """Hash of a chat's settings: type, title, languages, min_sources, muted_until."""
+        return f"{self.prefix}chat:{chat_id}"
+
+    def chat_subscriptions(self, chat_id: int) -> str:
+        """Hash 'kind:value' -> label of what a chat follows ('country:AF' -> 'Afghanistan')."""
+        return f"{self.prefix}chat:{chat_id}:subs"
+
+    def chats(self) -> str:
+        """Set of every chat id with at least one subscription."""
+        return f"{self.prefix}chats"
+
+    def subscribers(self, kind: str, value: str) -> str:
+        """Set of chat ids following one thing, for fan-out ('country', 'AF')."""
+        return f"{self.prefix}subscribers:{kind}:{value}"
+
+    def telegram_message(self, event_id: str, chat_id: int) -> str:
+        """The message id of an event's alert in a chat, so updates edit it."""
+        return f"{self.prefix}tgmsg:{event_id}:{chat_id}"
+
+    def counter(self, name: str) -> str:
+        """Hash of lifetime counters (alerts sent, chats unsubscribed because they blocked the bot)."""
+        return f"{self.prefix}counters:{name}"
 
     def delivery(self, entry_id: str, target: str) -> str:
         """'sending' while a dispatcher delivers an outbox entry to a target, 'sent' afterwards."""

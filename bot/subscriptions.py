@@ -1,0 +1,159 @@
+"""What each Telegram chat follows, its settings, and which chats an alert goes to. All in Redis.
+
+A chat follows things: everything, a rule, a country or a place. It also has settings that narrow
+what it gets: languages (empty: all), a minimum number of sources, and a mute until a time. Each
+followed thing is indexed by a set of chat ids, so finding an alert's chats is one SUNION.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal, cast
+
+import redis.asyncio as aioredis
+
+from bot.alerts import Alert
+from bot.store.keys import Keys
+
+Kind = Literal["all", "rule", "country", "place"]
+KINDS: tuple[Kind, ...] = ("all", "rule", "country", "place")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    kind: Kind
+    value: str  # "*" for all, a rule id, an ISO country code, a geonameid (or a place name)
+    label: str  # what the chat sees: "Afghanistan", "Mazar-i-Sharif"
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+@dataclass
+class ChatSettings:
+    chat_id: int
+    chat_type: str = "private"
+    title: str = ""
+    languages: set[str] = field(default_factory=set)
+    min_sources: int = 1
+    muted_until: float = 0.0
+
+    def muted(self, now: float | None = None) -> bool:
+        return self.muted_until > (now if now is not None else time.time())
+
+    def wants(self, alert: Alert) -> bool:
+        if self.muted():
+            return False
+        if self.languages and alert.lang not in self.languages:
+            return False
+        return alert.sources >= self.min_sources
+
+
+class Added(Enum):
+    ADDED = "added"
+    ALREADY = "already"
+    LIMIT = "limit"
+
+
+class SubscriptionStore:
+    def __init__(self, client: aioredis.Redis, keys: Keys, limit_per_chat: int) -> None:
+        self.client = client
+        self.keys = keys
+        self.limit = limit_per_chat
+
+    async def add(self, chat: ChatSettings, sub: Subscription) -> Added:
+        subs_key = self.keys.chat_subscriptions(chat.chat_id)
+        if await self.client.hexists(subs_key, sub.key):
+            return Added.ALREADY
+        if await self.client.hlen(subs_key) >= self.limit:
+            return Added.LIMIT
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(subs_key, sub.key, sub.label)
+            pipe.sadd(self.keys.subscribers(sub.kind, sub.value), chat.chat_id)
+            pipe.sadd(self.keys.chats(), chat.chat_id)
+            pipe.hsetnx(self.keys.chat(chat.chat_id), "type", chat.chat_type)
+            pipe.hset(self.keys.chat(chat.chat_id), "title", chat.title)
+            await pipe.execute()
+        return Added.ADDED
+
+    async def remove(self, chat_id: int, sub_key: str | None = None) -> list[str]:
+        """Stop following one thing ("country:AF"), or everything when sub_key is None; returns labels."""
+        current = await self.subscriptions(chat_id)
+        gone = [s for s in current if sub_key is None or s.key == sub_key]
+        if not gone:
+            return []
+        async with self.client.pipeline(transaction=True) as pipe:
+            for sub in gone:
+                pipe.hdel(self.keys.chat_subscriptions(chat_id), sub.key)
+                pipe.srem(self.keys.subscribers(sub.kind, sub.value), chat_id)
+            if len(gone) == len(current):
+                pipe.srem(self.keys.chats(), chat_id)
+            await pipe.execute()
+        return [s.label for s in gone]
+
+    async def forget_chat(self, chat_id: int) -> None:
+        """A chat that blocked the bot or no longer exists: drop everything it followed."""
+        await self.remove(chat_id)
+        await self.client.delete(self.keys.chat(chat_id))
+
+    async def subscriptions(self, chat_id: int) -> list[Subscription]:
+        raw = cast(dict[str, str], await self.client.hgetall(self.keys.chat_subscriptions(chat_id)))
+        subs = []
+        for key, label in sorted(raw.items()):
+            kind, _, value = key.partition(":")
+            if kind in KINDS:
+                subs.append(Subscription(kind, value, label))
+        return subs
+
+    async def settings(self, chat_id: int) -> ChatSettings:
+        return _settings_from(
+            chat_id, cast(dict[str, str], await self.client.hgetall(self.keys.chat(chat_id)))
+        )
+
+    async def update_settings(self, chat_id: int, **fields: str | int | float) -> None:
+        await self.client.hset(self.keys.chat(chat_id), mapping=dict(fields))  # type: ignore[arg-type]
+
+    async def chats_for(self, alert: Alert) -> list[ChatSettings]:
+        """The chats whose subscriptions and settings take this alert."""
+        sets = [self.keys.subscribers("all", "*"), self.keys.subscribers("rule", alert.rule)]
+        if alert.country:
+            sets.append(self.keys.subscribers("country", alert.country))
+        if alert.geonameid is not None:
+            sets.append(self.keys.subscribers("place", str(alert.geonameid)))
+        chat_ids = sorted(int(c) for c in await self.client.sunion(sets))
+        if not chat_ids:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for chat_id in chat_ids:
+                pipe.hgetall(self.keys.chat(chat_id))
+            rows = await pipe.execute()
+        chats = []
+        for chat_id, raw in zip(chat_ids, rows, strict=True):
+            chat = _settings_from(chat_id, raw)
+            if chat.wants(alert):
+                chats.append(chat)
+        return chats
+
+    async def count_chats(self) -> int:
+        return int(await self.client.scard(self.keys.chats()))
+
+    async def bump(self, counter: str, by: int = 1) -> None:
+        await self.client.hincrby(self.keys.counter("telegram"), counter, by)
+
+    async def counters(self) -> dict[str, int]:
+        raw = cast(dict[str, str], await self.client.hgetall(self.keys.counter("telegram")))
+        return {k: int(v) for k, v in raw.items()}
+
+
+def _settings_from(chat_id: int, raw: dict[str, str]) -> ChatSettings:
+    return ChatSettings(
+        chat_id=chat_id,
+        chat_type=raw.get("type", "private"),
+        title=raw.get("title", ""),
+        languages={lang for lang in raw.get("languages", "").split(",") if lang},
+        min_sources=int(raw.get("min_sources", 1)),
+        muted_until=float(raw.get("muted_until", 0)),
+    )

@@ -1,0 +1,178 @@
+"""The Telegram target: fans one outbox entry out to the chats that follow it, within Telegram's limits.
+
+One message per alert and chat, edited in place as the event gains sources (and a short reply in
+the thread when an official confirms it). Each (entry, chat) is marked as it goes, so a retry after
+a failure or a crash only reaches the chats still missing. A chat that blocked the bot or no longer
+exists is unsubscribed and counted; a 429 is waited out; network errors are retried with back-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import redis.asyncio as aioredis
+from telegram import Bot, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.alerts import Alert
+from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, TELEGRAM_MESSAGE_TTL_SECONDS, Keys
+from bot.subscriptions import ChatSettings, SubscriptionStore
+from bot.telegram_text import alert_html, confirmation_html, is_significant
+
+log = logging.getLogger(__name__)
+
+# Telegram's documented limits (core.telegram.org/bots/faq, "broadcasting to users"): about 30
+# messages a second overall (python-telegram-bot's AIORateLimiter enforces it, with 20 a minute per
+# group), and no more than one message a second to one chat, which this module keeps.
+PER_CHAT_INTERVAL_SECONDS = 1.0
+CONCURRENT_SENDS = 30
+NETWORK_RETRIES = 3
+RETRY_AFTER_MAX_WAITS = 3
+_GONE = ("chat not found", "bot was kicked", "user is deactivated", "bot is not a member", "have no rights")
+
+
+class DeliveryIncomplete(Exception):
+    """Some chats could not be reached this time; the entry stays in the outbox and is retried."""
+
+
+class TelegramTarget:
+    name = "telegram"
+    instant = False
+
+    def __init__(self, bot: Bot, store: SubscriptionStore, client: aioredis.Redis, keys: Keys) -> None:
+        self.bot = bot
+        self.store = store
+        self.client = client
+        self.keys = keys
+        self._last_sent: dict[int, float] = {}
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._slots = asyncio.Semaphore(CONCURRENT_SENDS)
+
+    async def deliver(self, entry_id: str, alert: Alert) -> None:
+        chats = await self.store.chats_for(alert)
+        outcomes = await asyncio.gather(*(self._to_chat(entry_id, alert, chat) for chat in chats))
+        failed = [chat.chat_id for chat, ok in zip(chats, outcomes, strict=True) if not ok]
+        if failed:
+            raise DeliveryIncomplete(
+                f"{len(failed)} of {len(chats)} chats not reached yet (first: {failed[0]})"
+            )
+
+    async def _to_chat(self, entry_id: str, alert: Alert, chat: ChatSettings) -> bool:
+        mark = self.keys.delivery(entry_id, f"telegram:{chat.chat_id}")
+        if not await self.client.set(mark, "sending", nx=True, ex=DELIVERY_LOCK_SECONDS):
+            return bool(await self.client.get(mark) == "sent")
+        try:
+            async with self._slots, self._chat_lock(chat.chat_id):
+                await self._send_or_edit(alert, chat)
+        except (Forbidden, BadRequest, ChatMigrated) as exc:
+            if not _chat_gone(exc):
+                await self.client.delete(mark)
+                log.error("telegram refused %s for chat %s: %s", alert.event_id, chat.chat_id, exc.message)
+                return False
+            await self.store.forget_chat(chat.chat_id)
+            await self.store.bump("chats_unsubscribed_gone")
+            log.warning("chat %s is gone (%s): unsubscribed", chat.chat_id, exc.message)
+        except (NetworkError, RetryAfter) as exc:
+            await self.client.delete(mark)
+            log.warning("telegram unreachable for chat %s (%s); will retry", chat.chat_id, exc)
+            return False
+        await self.client.set(mark, "sent", ex=DELIVERED_TTL_SECONDS)
+        return True
+
+    def _chat_lock(self, chat_id: int) -> asyncio.Lock:
+        return self._chat_locks.setdefault(chat_id, asyncio.Lock())
+
+    async def _send_or_edit(self, alert: Alert, chat: ChatSettings) -> None:
+        msg_key = self.keys.telegram_message(alert.event_id, chat.chat_id)
+        existing = await self.client.get(msg_key)
+        text = alert_html(alert)
+        if existing and await self._edit(chat.chat_id, int(existing), text):
+            if is_significant(alert):
+                await self._call(
+                    lambda: self.bot.send_message(
+                        chat.chat_id,
+                        confirmation_html(alert),
+                        parse_mode=ParseMode.HTML,
+                        reply_to_message_id=int(existing),
+                    ),
+                    chat.chat_id,
+                )
+            await self.store.bump("updates_sent")
+            return
+        message = await self._call(
+            lambda: self.bot.send_message(
+                chat.chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+            ),
+            chat.chat_id,
+        )
+        if isinstance(message, Message):
+            await self.client.set(msg_key, message.message_id, ex=TELEGRAM_MESSAGE_TTL_SECONDS)
+        await self.store.bump("alerts_sent")
+
+    async def _edit(self, chat_id: int, message_id: int, text: str) -> bool:
+        """Edit the alert's message in place; False when it no longer exists (a new one is sent)."""
+        try:
+            await self._call(
+                lambda: self.bot.edit_message_text(
+                    text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    disable_web_page_preview=True,
+                ),
+                chat_id,
+                tolerate=("message is not modified",),
+            )
+        except BadRequest as exc:
+            if "message to edit not found" in exc.message.lower():
+                return False
+            raise
+        return True
+
+    async def _call(
+        self, request: Callable[[], Awaitable[object]], chat_id: int, tolerate: tuple[str, ...] = ()
+    ) -> object:
+        """Run one Bot API request for a chat: spaced per chat, 429s waited out, network errors retried."""
+        waits = 0
+        attempt = 0
+        while True:
+            await self._space(chat_id)
+            try:
+                return await request()
+            except RetryAfter as exc:
+                waits += 1
+                if waits > RETRY_AFTER_MAX_WAITS:
+                    raise
+                await asyncio.sleep(_seconds(exc.retry_after))
+            except BadRequest as exc:
+                if any(t in exc.message.lower() for t in tolerate):
+                    return None
+                raise
+            except (Forbidden, ChatMigrated):
+                raise
+            except (TimedOut, NetworkError):
+                attempt += 1
+                if attempt > NETWORK_RETRIES:
+                    raise
+                await asyncio.sleep(0.5 * 2 ** (attempt - 1))
+
+    async def _space(self, chat_id: int) -> None:
+        wait = self._last_sent.get(chat_id, 0.0) + PER_CHAT_INTERVAL_SECONDS - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_sent[chat_id] = time.monotonic()
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
+def _chat_gone(exc: Exception) -> bool:
+    if isinstance(exc, Forbidden | ChatMigrated):
+        return True
+    return any(reason in str(exc).lower() for reason in _GONE)

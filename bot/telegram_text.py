@@ -1,0 +1,62 @@
+"""How an alert reads in Telegram (HTML parse mode). Every piece of text from a post is escaped here."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.alert_text import TRUST_LABELS
+from bot.alerts import Alert, Source
+
+# Telegram refuses a message longer than 4,096 characters (after entities are parsed).
+MAX_MESSAGE_CHARS = 4096
+FLAGS = {"AF": "🇦🇫", "SY": "🇸🇾", "UA": "🇺🇦", "SD": "🇸🇩", "CD": "🇨🇩", "MM": "🇲🇲", "IQ": "🇮🇶", "YE": "🇾🇪"}
+
+
+def _source_line(source: Source) -> str:
+    who = escape(f"@{source.author}") if source.author else "unknown author"
+    if source.url and source.url.startswith(("https://", "http://")):
+        who = f'<a href="{escape(source.url, quote=True)}">{who}</a>'
+    details = [TRUST_LABELS.get(source.trust, "unverified")]
+    if source.lang:
+        details.append(escape(source.lang))
+    if source.copy_of_earlier:
+        details.append("same text as an earlier post")
+    return f"• {who} — {', '.join(details)}, {source.when:%d %b %H:%M} UTC"
+
+
+def alert_html(alert: Alert) -> str:
+    """The whole message; sources are dropped from the oldest kept ones if it would be too long."""
+    flag = FLAGS.get(alert.country or "", "📍")
+    place = escape(alert.location) + (f" ({escape(alert.country)})" if alert.country else "")
+    noun = "source" if alert.sources == 1 else "sources"
+    head = [
+        f"{flag} <b>{place}</b> reported fallen or captured",
+        f"{alert.sources} {noun} · rule <code>{escape(alert.rule)}</code>"
+        + (f" · first report in <i>{escape(alert.lang)}</i>" if alert.lang else ""),
+    ]
+    if alert.evidence:
+        head.append("Evidence: «" + escape(" … ".join(alert.evidence)) + "»")
+    lines = [_source_line(s) for s in alert.sources_list]
+    hidden = max(0, alert.sources - len(lines))
+    while True:
+        tail = [f"… and {hidden} earlier source(s)"] if hidden else []
+        text = "\n".join([*head, "", *lines, *tail])
+        if len(text) <= MAX_MESSAGE_CHARS or not lines:
+            return text[:MAX_MESSAGE_CHARS]
+        lines.pop(0)
+        hidden += 1
+
+
+def confirmation_html(alert: Alert) -> str:
+    """A short reply in the alert's thread when an official confirms it."""
+    official = next((s for s in reversed(alert.sources_list) if s.trust >= 3), None)
+    who = escape(f"@{official.author}") if official and official.author else "an official account"
+    return f"✅ Confirmed by {who} — {alert.sources} sources now report {escape(alert.location)} fallen."
+
+
+def is_significant(alert: Alert) -> bool:
+    """An update worth a reply of its own: the newest source is an official and no earlier one was."""
+    if alert.kind != "update" or not alert.sources_list:
+        return False
+    *earlier, newest = alert.sources_list
+    return newest.trust >= 3 and all(s.trust < 3 for s in earlier)
