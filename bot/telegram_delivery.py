@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -26,10 +26,8 @@ from bot.telegram_text import alert_html, confirmation_html, is_significant
 
 log = logging.getLogger(__name__)
 
-# Telegram's documented limits (core.telegram.org/bots/faq, "broadcasting to users"): about 30
-# messages a second overall (python-telegram-bot's AIORateLimiter enforces it, with 20 a minute per
-# group), and no more than one message a second to one chat, which this module keeps.
-PER_CHAT_INTERVAL_SECONDS = 1.0
+# Telegram's flood limits are kept by the bot's rate limiter (bot/telegram_limits.py); this many
+# chats are served at once so the limiter, not the fan-out loop, sets the pace.
 CONCURRENT_SENDS = 30
 NETWORK_RETRIES = 3
 RETRY_AFTER_MAX_WAITS = 3
@@ -49,8 +47,6 @@ class TelegramTarget:
         self.store = store
         self.client = client
         self.keys = keys
-        self._last_sent: dict[int, float] = {}
-        self._chat_locks: dict[int, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(CONCURRENT_SENDS)
 
     async def deliver(self, entry_id: str, alert: Alert) -> None:
@@ -67,7 +63,7 @@ class TelegramTarget:
         if not await self.client.set(mark, "sending", nx=True, ex=DELIVERY_LOCK_SECONDS):
             return bool(await self.client.get(mark) == "sent")
         try:
-            async with self._slots, self._chat_lock(chat.chat_id):
+            async with self._slots:
                 await self._send_or_edit(alert, chat)
         except (Forbidden, BadRequest, ChatMigrated) as exc:
             if not _chat_gone(exc):
@@ -83,9 +79,6 @@ class TelegramTarget:
             return False
         await self.client.set(mark, "sent", ex=DELIVERED_TTL_SECONDS)
         return True
-
-    def _chat_lock(self, chat_id: int) -> asyncio.Lock:
-        return self._chat_locks.setdefault(chat_id, asyncio.Lock())
 
     async def _send_or_edit(self, alert: Alert, chat: ChatSettings) -> None:
         msg_key = self.keys.telegram_message(alert.event_id, chat.chat_id)
@@ -137,18 +130,17 @@ class TelegramTarget:
     async def _call(
         self, request: Callable[[], Awaitable[object]], chat_id: int, tolerate: tuple[str, ...] = ()
     ) -> object:
-        """Run one Bot API request for a chat: spaced per chat, 429s waited out, network errors retried."""
+        """Run one Bot API request for a chat: 429s waited out, network errors retried with back-off."""
         waits = 0
         attempt = 0
         while True:
-            await self._space(chat_id)
             try:
                 return await request()
             except RetryAfter as exc:
                 waits += 1
                 if waits > RETRY_AFTER_MAX_WAITS:
                     raise
-                await asyncio.sleep(_seconds(exc.retry_after))
+                await asyncio.sleep(_seconds(exc))
             except BadRequest as exc:
                 if any(t in exc.message.lower() for t in tolerate):
                     return None
@@ -161,14 +153,11 @@ class TelegramTarget:
                     raise
                 await asyncio.sleep(0.5 * 2 ** (attempt - 1))
 
-    async def _space(self, chat_id: int) -> None:
-        wait = self._last_sent.get(chat_id, 0.0) + PER_CHAT_INTERVAL_SECONDS - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_sent[chat_id] = time.monotonic()
 
-
-def _seconds(retry_after: int | timedelta) -> float:
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # python-telegram-bot 22 warns that the int will become a timedelta
+        warnings.simplefilter("ignore", DeprecationWarning)
+        retry_after: int | timedelta = exc.retry_after
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 

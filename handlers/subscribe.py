@@ -70,12 +70,26 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if wanted in ("all", "everything"):
         removed = await svc.store.remove(chat.chat_id)
     else:
-        match = next((s for s in subs if wanted in (s.label.lower(), s.value.lower(), s.key.lower())), None)
+        match = _find(subs, wanted, context.args, svc)
         if match is None:
             await reply(update, f"This chat does not follow “{escape(wanted)}”. /list shows what it follows.")
             return
         removed = await svc.store.remove(chat.chat_id, match.key)
     await reply(update, "Stopped following " + escape(", ".join(removed)) + ".")
+
+
+def _find(subs: list[Subscription], wanted: str, args: list[str], svc: Services) -> Subscription | None:
+    """The subscription a person means by what they typed: its label, code, or the place it names."""
+    for sub in subs:
+        label = sub.label.lower()
+        if wanted in (label, sub.value.lower(), sub.key.lower()) or label.startswith(wanted + " ("):
+            return sub
+    try:
+        parsed = parse_subscribe(args, svc)
+    except Refused:
+        return None
+    key = parsed.key if isinstance(parsed, Subscription) else None
+    return next((s for s in subs if s.key == key), None)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,7 +15,7 @@ from bot.events import EventRecorder
 from bot.pipeline import Pipeline
 from bot.posts import Post
 from bot.rules import Detector
-from bot.store.keys import OUTBOX_GROUP, Keys
+from bot.store.keys import Keys
 from tests.redis_server import RedisServer
 from tests.test_pipeline_events import post
 
@@ -65,11 +65,11 @@ async def test_entries_read_by_a_dispatcher_that_died_are_delivered_once_by_anot
     for i, author in enumerate(["a", "b", "c"]):
         await pipeline.submit(post(str(i), author))
     keys = Keys(namespace)
-    dead = Dispatcher(redis_client, keys, [], "dead-worker")
+    target = RecordingTarget("console")
+    dead = Dispatcher(redis_client, keys, [target], "dead-worker")
     await dead.ensure_group()
     # The dead worker read everything and crashed before delivering or acknowledging.
-    await redis_client.xreadgroup(OUTBOX_GROUP, "dead-worker", {keys.outbox(): ">"}, count=10)
-    target = RecordingTarget("console")
+    await redis_client.xreadgroup(dead.group, "dead-worker", {keys.outbox(): ">"}, count=10)
     survivor = Dispatcher(redis_client, keys, [target], "survivor")
     assert await survivor.reclaim(min_idle_ms=0) == 3
     assert await survivor.reclaim(min_idle_ms=0) == 0
@@ -85,7 +85,7 @@ async def test_a_redelivered_entry_is_not_sent_twice_to_a_target(
     target = RecordingTarget("console")
     first = Dispatcher(redis_client, keys, [target], "first")
     await first.ensure_group()
-    [(_, entries)] = await redis_client.xreadgroup(OUTBOX_GROUP, "first", {keys.outbox(): ">"}, count=1)
+    [(_, entries)] = await redis_client.xreadgroup(first.group, "first", {keys.outbox(): ">"}, count=1)
     entry_id, fields = entries[0]
     assert await first.handle(entry_id, fields)
     second = Dispatcher(redis_client, keys, [target], "second")

@@ -1,0 +1,168 @@
+"""The live bot end to end: the real python-telegram-bot against the fake Bot API, a real Redis, and
+`frontwatch replay` in another process feeding the same outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.run import run_bot
+from bot.store.keys import Keys
+from bot.subscriptions import SubscriptionStore
+from tests.conftest import REPO, run_cli
+from tests.fakes.telegram_api import FakeTelegram
+
+ADMIN = 777
+SCENARIO = REPO / "examples" / "mazar-i-sharif.jsonl"
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class LiveBot:
+    fake: FakeTelegram
+    store: SubscriptionStore
+    namespace: str
+    redis_url: str
+
+    def replies_to(self, chat_id: int) -> list[str]:
+        return self.fake.messages_to(chat_id)
+
+    async def say(self, chat_id: int, text: str, **kwargs: object) -> str:
+        """A user writes; returns the bot's newest reply once it came."""
+        before = len(self.replies_to(chat_id))
+        self.fake.send_user_message(chat_id, text, **kwargs)  # type: ignore[arg-type]
+        await eventually(lambda: len(self.replies_to(chat_id)) > before, what=f"a reply to {text!r}")
+        return self.replies_to(chat_id)[-1]
+
+    def replay(self, path: Path) -> None:
+        result = run_cli(
+            "replay",
+            "--json",
+            "--redis",
+            self.redis_url,
+            str(path),
+            env={"FRONTWATCH_NAMESPACE": self.namespace},
+        )
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+async def live(redis_url: str, namespace: str, tmp_path: Path) -> AsyncIterator[LiveBot]:
+    async with FakeTelegram() as fake:
+        settings = Settings(
+            telegram_bot_token=SecretStr(fake.token),
+            telegram_api_base=fake.url,
+            admin_ids=[ADMIN],
+            frontwatch_namespace=namespace,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        stop = asyncio.Event()
+        running = asyncio.create_task(run_bot(settings, REPO / "rules.yaml", redis_url, stop))
+        await eventually(lambda: bool(fake.calls("getUpdates")) or running.done(), what="polling to start")
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        try:
+            yield LiveBot(fake, SubscriptionStore(client, Keys(namespace), 25), namespace, redis_url)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, timeout=30)
+            await client.aclose()
+
+
+async def tap(live: LiveBot, chat_id: int, data: str) -> None:
+    keyboard_message = next(s for s in reversed(live.fake.sent) if s.chat_id == chat_id and s.reply_markup)
+    before = len(live.fake.calls("answerCallbackQuery"))
+    live.fake.press_button(chat_id, keyboard_message.message_id, data)
+    await eventually(lambda: len(live.fake.calls("answerCallbackQuery")) > before, what="the button's answer")
+
+
+async def test_a_subscriber_gets_one_mazar_alert_edited_as_sources_add_up_and_muted_or_blocked_chats_nothing(
+    live: LiveBot,
+) -> None:
+    reader, muted, gone = 100, 101, 102
+    for chat in (reader, muted, gone):
+        live.fake.add_chat(chat, "private")
+        welcome = await live.say(chat, "/start")
+        assert "frontwatch" in welcome
+        await tap(live, chat, "sub:country:AF")
+    await eventually(lambda: len(live.fake.messages_to(gone)) >= 2, what="the subscription confirmation")
+    assert "now follows Afghanistan" in live.replies_to(reader)[-1]
+    await live.say(muted, "/mute 2h")
+    live.fake.block(gone)
+
+    await asyncio.to_thread(live.replay, SCENARIO)
+
+    def alerts(chat: int) -> list[str]:
+        return [m for m in live.replies_to(chat) if m.startswith("🇦🇫")]
+
+    await eventually(lambda: "6 sources" in "".join(alerts(reader)), timeout=40, what="the last update")
+    [alert] = alerts(reader)
+    assert alert.startswith("🇦🇫 Mazar-i-Sharif (AF) reported fallen or captured")
+    assert "@BilalSarwary" in alert and "@ZabihullahM33" in alert
+    assert len(live.fake.calls("editMessageText")) >= 5
+    assert any("Confirmed by @ZabihullahM33" in m for m in live.replies_to(reader))
+    assert alerts(muted) == []
+    assert await live.store.subscriptions(gone) == []
+    assert (await live.store.counters()).get("chats_unsubscribed_gone") == 1
+    assert live.fake.violations == []
+
+
+async def test_typed_commands_work_and_garbage_gets_a_helpful_reply(live: LiveBot) -> None:
+    chat = 200
+    live.fake.add_chat(chat, "private")
+    assert "now follows Kunduz (AF)" in await live.say(chat, "/subscribe city Kunduz")
+    assert "don't know “Xyzzyville”" in await live.say(chat, "/subscribe Xyzzyville")
+    assert "don't know that command" in await live.say(chat, "/frobnicate now")
+    assert "Mute for how long" in await live.say(chat, "/mute forever")
+    assert "Kunduz (AF)" in await live.say(chat, "/list")
+    huge = await live.say(chat, "/subscribe " + "ﷺ\u202e" * 3000)
+    assert "don't know" in huge
+    assert "only the bot's administrators" in await live.say(chat, "/reload")
+    assert "Stopped following Kunduz (AF)" in await live.say(chat, "/unsubscribe Kunduz")
+
+
+async def test_admins_can_reload_rules_and_see_stats(live: LiveBot) -> None:
+    live.fake.add_chat(ADMIN, "private")
+    assert "Rules reloaded" in await live.say(ADMIN, "/reload")
+    stats = await live.say(ADMIN, "/stats")
+    assert "chats following something" in stats and "outbox" in stats
+
+
+async def test_a_forged_button_is_refused_and_writes_nothing(live: LiveBot) -> None:
+    chat = 300
+    live.fake.add_chat(chat, "private")
+    await live.say(chat, "/start")
+    keyboard_message = next(s for s in reversed(live.fake.sent) if s.chat_id == chat and s.reply_markup)
+    before = len(live.fake.calls("answerCallbackQuery"))
+    live.fake.press_button(chat, keyboard_message.message_id, "sub:country:AF")  # a real one first
+    await eventually(lambda: len(live.fake.calls("answerCallbackQuery")) > before, what="an answer")
+    await live.store.remove(chat)
+    stale = live.fake.press_button  # a forged payload cannot come from our keyboard: send it raw
+    with pytest.raises(ValueError):
+        stale(chat, keyboard_message.message_id, "sub:country:XX")
+    assert await live.store.subscriptions(chat) == []
+
+
+async def test_in_a_group_only_its_administrators_change_what_it_follows(live: LiveBot) -> None:
+    group = -500
+    live.fake.add_chat(group, "group", title="Desk")
+    refused = await live.say(group, "/subscribe@frontwatch_test_bot Afghanistan", user_id=42)
+    assert "only its administrators" in refused
+    assert await live.store.subscriptions(group) == []
+    live.fake.set_member_status(group, 43, "administrator")
+    accepted = await live.say(group, "/subscribe@frontwatch_test_bot Afghanistan", user_id=43)
+    assert "now follows Afghanistan" in accepted
