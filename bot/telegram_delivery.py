@@ -51,20 +51,23 @@ class TelegramTarget:
 
     async def deliver(self, entry_id: str, alert: Alert) -> None:
         chats = await self.store.chats_for(alert)
-        outcomes = await asyncio.gather(*(self._to_chat(entry_id, alert, chat) for chat in chats))
+        outcomes = await asyncio.gather(*(self._to_chat_in_turn(entry_id, alert, chat) for chat in chats))
         failed = [chat.chat_id for chat, ok in zip(chats, outcomes, strict=True) if not ok]
         if failed:
             raise DeliveryIncomplete(
                 f"{len(failed)} of {len(chats)} chats not reached yet (first: {failed[0]})"
             )
 
+    async def _to_chat_in_turn(self, entry_id: str, alert: Alert, chat: ChatSettings) -> bool:
+        async with self._slots:  # bounds the Redis connections and requests in flight, not the pace
+            return await self._to_chat(entry_id, alert, chat)
+
     async def _to_chat(self, entry_id: str, alert: Alert, chat: ChatSettings) -> bool:
         mark = self.keys.delivery(entry_id, f"telegram:{chat.chat_id}")
         if not await self.client.set(mark, "sending", nx=True, ex=DELIVERY_LOCK_SECONDS):
             return bool(await self.client.get(mark) == "sent")
         try:
-            async with self._slots:
-                await self._send_or_edit(alert, chat)
+            await self._send_or_edit(alert, chat)
         except (Forbidden, BadRequest, ChatMigrated) as exc:
             if not _chat_gone(exc):
                 await self.client.delete(mark)

@@ -17,6 +17,10 @@ from telegram.ext import AIORateLimiter
 
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+# The limiter is a leaky bucket: with capacity 30 it would let 30 go at once and 30 more within the
+# same second. Telegram counts any second, so the bucket holds one request and leaks at a steady
+# pace, a little under the limit to leave room for network jitter.
+_SAFETY = 0.98
 PER_CHAT_INTERVAL_SECONDS = 1.0
 # A 429 that still comes through is waited out this many times before the caller sees it.
 RETRY_AFTER_RETRIES = 2
@@ -28,10 +32,10 @@ _POSTS_INTO_CHAT = frozenset(
 class PacedRateLimiter(AIORateLimiter):
     def __init__(self) -> None:
         super().__init__(
-            overall_max_rate=OVERALL_PER_SECOND,
-            overall_time_period=1,
-            group_max_rate=GROUP_PER_MINUTE,
-            group_time_period=60,
+            overall_max_rate=1,
+            overall_time_period=1 / (OVERALL_PER_SECOND * _SAFETY),
+            group_max_rate=1,
+            group_time_period=60 / (GROUP_PER_MINUTE * _SAFETY),
             max_retries=RETRY_AFTER_RETRIES,
         )
         self._chat_locks: dict[str, asyncio.Lock] = {}

@@ -1,0 +1,143 @@
+"""Delivering alerts to Telegram through the real python-telegram-bot, faults included."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import redis.asyncio as aioredis
+from telegram.ext import ExtBot
+
+from bot.alerts import Alert, Source
+from bot.store.keys import Keys
+from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
+from bot.telegram_delivery import DeliveryIncomplete, TelegramTarget
+from bot.telegram_limits import PacedRateLimiter
+from tests.fakes.telegram_api import FakeTelegram
+
+AF = Subscription("country", "AF", "Afghanistan")
+
+
+def alert(
+    kind: str = "alert", sources: int = 1, author: str = "BilalSarwary", trust: int = 2, **kw: object
+) -> Alert:
+    listed = [
+        Source(
+            author=f"{author}{i}" if i else author,
+            trust=trust if i == sources - 1 else 2,
+            at=1628955720 + i,
+            url=f"https://x.com/{author}/status/{i}",
+            post_id=str(i),
+            lang="en",
+        )
+        for i in range(sources)
+    ]
+    return Alert.model_validate(
+        {
+            "kind": kind,
+            "event_id": "city-fallen:1133616:1",
+            "rule": "city-fallen",
+            "location": "Mazar-i-Sharif",
+            "geonameid": 1133616,
+            "country": "AF",
+            "lang": "en",
+            "sources": sources,
+            "evidence": ["has fallen", "Mazari Sharif"],
+            "sources_list": [s.model_dump(by_alias=True) for s in listed],
+            **kw,
+        }
+    )
+
+
+@dataclass
+class Rig:
+    fake: FakeTelegram
+    target: TelegramTarget
+    store: SubscriptionStore
+
+
+@pytest.fixture
+async def rig(redis_client: aioredis.Redis, namespace: str) -> AsyncIterator[Rig]:
+    keys = Keys(namespace)
+    store = SubscriptionStore(redis_client, keys, 25)
+    async with FakeTelegram() as fake:
+        bot = ExtBot(
+            fake.token,
+            base_url=fake.base_url,
+            base_file_url=fake.base_file_url,
+            rate_limiter=PacedRateLimiter(),
+        )
+        async with bot:
+            yield Rig(fake, TelegramTarget(bot, store, redis_client, keys), store)
+
+
+async def subscribe(rig: Rig, chat_id: int, chat_type: str = "private") -> None:
+    rig.fake.add_chat(chat_id, chat_type)
+    await rig.store.add(ChatSettings(chat_id, chat_type), AF)
+
+
+async def test_an_update_edits_the_alert_message_in_place(rig: Rig) -> None:
+    await subscribe(rig, 1)
+    await rig.target.deliver("1-0", alert())
+    await rig.target.deliver("2-0", alert("update", sources=2))
+    [message] = rig.fake.messages_to(1)
+    assert "2 sources" in message
+    assert [s.method for s in rig.fake.sent] == ["sendMessage", "editMessageText"]
+
+
+async def test_an_official_confirmation_also_replies_in_the_thread(rig: Rig) -> None:
+    await subscribe(rig, 1)
+    await rig.target.deliver("1-0", alert())
+    await rig.target.deliver("2-0", alert("update", sources=2, trust=3, author="ZabihullahM33"))
+    reply = rig.fake.sent[-1]
+    assert reply.reply_to_message_id == rig.fake.sent[0].message_id
+    assert "Confirmed by" in reply.text
+
+
+async def test_a_429_is_waited_out_and_the_alert_still_arrives(rig: Rig) -> None:
+    await subscribe(rig, 1)
+    rig.fake.fail_next("sendMessage", 429, retry_after=1)
+    await rig.target.deliver("1-0", alert())
+    assert len(rig.fake.messages_to(1)) == 1 and rig.fake.count_429 == 1
+
+
+async def test_server_errors_are_retried_then_left_for_the_next_attempt(rig: Rig) -> None:
+    await subscribe(rig, 1)
+    rig.fake.fail_next("sendMessage", 502)
+    await rig.target.deliver("1-0", alert())  # one 502, then success on the retry
+    assert len(rig.fake.messages_to(1)) == 1
+    await subscribe(rig, 2)
+    rig.fake.fail_next("sendMessage", 500, count=10)
+    with pytest.raises(DeliveryIncomplete):
+        await rig.target.deliver("2-0", alert(event_id="other:1"))
+    await rig.target.deliver("2-0", alert(event_id="other:1"))  # the outbox retries: chat 1 is not sent twice
+    assert len(rig.fake.messages_to(2)) == 1 and len(rig.fake.messages_to(1)) == 2
+
+
+async def test_a_chat_that_blocked_the_bot_is_unsubscribed_and_counted(rig: Rig) -> None:
+    await subscribe(rig, 1)
+    await subscribe(rig, 2)
+    rig.fake.block(2)
+    await rig.target.deliver("1-0", alert())
+    assert await rig.store.subscriptions(2) == []
+    assert (await rig.store.counters())["chats_unsubscribed_gone"] == 1
+    assert len(rig.fake.messages_to(1)) == 1
+
+
+async def test_post_text_is_escaped_and_a_huge_alert_is_trimmed_to_fit(rig: Rig) -> None:
+    await subscribe(rig, 1)
+    hostile = alert(sources=60, author="<b>x</b>&", evidence=["<script>", "a" * 5000])
+    await rig.target.deliver("1-0", hostile)
+    [message] = rig.fake.messages_to(1)
+    assert len(message) <= 4096
+    assert "<script>" in message and "@<b>x</b>&" in message  # shown as text, not parsed as tags
+    assert "earlier source(s)" in message
+
+
+async def test_fan_out_to_a_group_keeps_the_group_limit(rig: Rig) -> None:
+    await subscribe(rig, -100, "supergroup")
+    for n in range(3):
+        await rig.target.deliver(f"{n}-0", alert(event_id=f"e:{n}"))
+    assert len(rig.fake.messages_to(-100)) == 3
+    assert rig.fake.violations == []
