@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot import __version__
 from bot.bundled import default_rules_path, demo_scenario
+from bot.config import Settings
 from bot.dispatch import ConsoleTarget, JsonLinesTarget, Target
 from bot.posts import Post, read_posts
 from bot.replay import run_replay
@@ -141,11 +142,18 @@ def _targets(args: argparse.Namespace) -> list[Target]:
 
 
 def _replay(
-    args: argparse.Namespace, posts: Iterable[Post], url: str | None, speed: float | None, prefix: str
+    args: argparse.Namespace,
+    posts: Iterable[Post],
+    url: str | None,
+    speed: float | None,
+    prefix: str,
+    telegram: Settings | None = None,
 ) -> int:
     detector = load_detector_or_fail(_rules_path(args))
     try:
-        result = asyncio.run(run_replay(posts, detector, url, _targets(args), speed=speed, prefix=prefix))
+        result = asyncio.run(
+            run_replay(posts, detector, url, _targets(args), speed=speed, prefix=prefix, telegram=telegram)
+        )
     except RedisUnavailable as exc:
         raise UserError(str(exc)) from None
     s = result.stats
@@ -185,9 +193,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     span = (max(times) - min(times)).total_seconds() if times else 0.0
     speed = span / DEMO_SECONDS if span else None
     print(DEMO_INTRO.format(seconds=DEMO_SECONDS), file=sys.stderr if args.json else sys.stdout)
-    url = args.redis or os.environ.get("REDIS_URL") or None
+    settings = Settings()
+    url = args.redis or settings.redis_url
     # A fresh namespace each run, so the demo shows its alerts again however often it is run.
     prefix = f"fw-demo-{uuid.uuid4().hex[:8]}:"
+    if settings.telegram_bot_token is not None:
+        # With a bot: the Redis where `frontwatch run` keeps subscriptions, so subscribers get the demo.
+        print("TELEGRAM_BOT_TOKEN is set: chats subscribed to the bot receive the demo alerts too.\n")
+        return _replay(args, posts, url, speed, prefix, telegram=settings)
     if url is None:
         with tempfile.TemporaryDirectory(prefix="frontwatch-demo-") as data_dir:
             os.environ["FRONTWATCH_DATA_DIR"] = data_dir
@@ -196,7 +209,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.config import Settings
     from bot.run import BotNotConfigured, run_bot
 
     settings = Settings()

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
             return [int(part) for part in value.replace(" ", "").split(",") if part]
         return value
 
-    @field_validator("redis_url", mode="before")
+    @field_validator("redis_url", "telegram_bot_token", "x_bearer_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.config import Settings
 from bot.dispatch import Dispatcher, Target
 from bot.events import EventRecorder
 from bot.pipeline import Pipeline, PipelineStats
@@ -18,6 +19,8 @@ from bot.rules import Detector
 from bot.scheduler import build_scheduler
 from bot.store.connection import connect
 from bot.store.keys import Keys
+from bot.subscriptions import SubscriptionStore
+from bot.telegram_delivery import TelegramTarget, telegram_bot
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,18 @@ async def run_replay(
     targets: list[Target],
     speed: float | None = None,
     prefix: str = "fw:",
+    telegram: Settings | None = None,
 ) -> ReplayResult:
+    """Replay posts; with `telegram` settings, alerts also go to the chats subscribed in that namespace."""
     client, embedded = await connect(redis_url)
     keys = Keys(prefix)
+    bot = telegram_bot(telegram) if telegram else None
+    if bot is not None and telegram is not None:
+        await bot.initialize()
+        store = SubscriptionStore(
+            client, Keys(telegram.frontwatch_namespace), telegram.max_subscriptions_per_chat
+        )
+        targets = [*targets, TelegramTarget(bot, store, client, keys)]
     rules = {r.id: r for r in detector.compiled.source.rules}
     pipeline = Pipeline(detector, EventRecorder(client, rules, detector.compiled.trust, keys))
     dispatcher = Dispatcher(client, keys, targets, consumer_name())
@@ -74,6 +86,8 @@ async def run_replay(
         stop.set()
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        if bot is not None:
+            await bot.shutdown()
         await client.aclose()
         if embedded:
             embedded.close()

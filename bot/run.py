@@ -195,3 +195,6 @@ async def _serve(app: Application, bot: RunningBot, stop: asyncio.Event) -> None
         await delivering
         scheduler.shutdown(wait=False)
         await app.stop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)

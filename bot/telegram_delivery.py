@@ -18,10 +18,13 @@ import redis.asyncio as aioredis
 from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ExtBot
 
 from bot.alerts import Alert
+from bot.config import Settings
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, TELEGRAM_MESSAGE_TTL_SECONDS, Keys
 from bot.subscriptions import ChatSettings, SubscriptionStore
+from bot.telegram_limits import PacedRateLimiter
 from bot.telegram_text import alert_html, confirmation_html, is_significant
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,19 @@ CONCURRENT_SENDS = 30
 NETWORK_RETRIES = 3
 RETRY_AFTER_MAX_WAITS = 3
 _GONE = ("chat not found", "bot was kicked", "user is deactivated", "bot is not a member", "have no rights")
+
+
+def telegram_bot(settings: Settings) -> ExtBot[int]:
+    """A Bot for sending only (the demo, replays), under the same flood limits as the live bot."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("no TELEGRAM_BOT_TOKEN")
+    base = settings.telegram_api_base.rstrip("/")
+    return ExtBot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        rate_limiter=PacedRateLimiter(),
+    )
 
 
 class DeliveryIncomplete(Exception):

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -16,7 +19,7 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.run import run_bot
 from bot.store.keys import Keys
-from bot.subscriptions import SubscriptionStore
+from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
 from tests.conftest import REPO, run_cli
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -166,3 +169,58 @@ async def test_in_a_group_only_its_administrators_change_what_it_follows(live: L
     live.fake.set_member_status(group, 43, "administrator")
     accepted = await live.say(group, "/subscribe@frontwatch_test_bot Afghanistan", user_id=43)
     assert "now follows Afghanistan" in accepted
+
+
+async def test_run_without_a_token_exits_1_saying_how_to_get_one() -> None:
+    result = await asyncio.to_thread(run_cli, "run", env={"TELEGRAM_BOT_TOKEN": ""})
+    assert result.returncode == 1
+    assert "@BotFather" in result.stderr and "frontwatch demo" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_sigterm_stops_the_bot_cleanly(redis_url: str, namespace: str) -> None:
+    async with FakeTelegram() as fake:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE": fake.url,
+            "FRONTWATCH_NAMESPACE": namespace,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--redis",
+            redis_url,
+            "-v",
+            env=env,
+            cwd=REPO,
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        await eventually(lambda: bool(fake.calls("getUpdates")), timeout=60, what="the bot to poll")
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
+        assert proc.returncode == 0, stderr.decode()
+        assert "stopping: polling first" in stderr.decode()
+        assert fake.calls("setMyCommands"), "the command menu is published at start"
+
+
+async def test_the_demo_with_a_token_also_sends_its_alert_to_subscribed_chats(
+    redis_url: str, namespace: str, redis_client: aioredis.Redis
+) -> None:
+    async with FakeTelegram() as fake:
+        fake.add_chat(900, "private")
+        await SubscriptionStore(redis_client, Keys(namespace), 25).add(
+            ChatSettings(900), Subscription("all", "*", "all")
+        )
+        env = {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE": fake.url,
+            "FRONTWATCH_NAMESPACE": namespace,
+        }
+        result = await asyncio.to_thread(run_cli, "demo", "--json", "--redis", redis_url, env=env)
+        assert result.returncode == 0, result.stderr
+        [alert] = [m for m in fake.messages_to(900) if m.startswith("🇦🇫")]
+        assert "Mazar-i-Sharif" in alert and "6 sources" in alert
