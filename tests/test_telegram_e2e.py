@@ -224,3 +224,13 @@ async def test_the_demo_with_a_token_also_sends_its_alert_to_subscribed_chats(
         assert result.returncode == 0, result.stderr
         [alert] = [m for m in fake.messages_to(900) if m.startswith("🇦🇫")]
         assert "Mazar-i-Sharif" in alert and "6 sources" in alert
+
+
+async def test_a_channel_the_bot_administers_can_subscribe_by_posting_a_command(live: LiveBot) -> None:
+    channel = -1001234
+    live.fake.add_chat(channel, "channel", title="Desk alerts")
+    before = len(live.replies_to(channel))
+    live.fake.channel_post(channel, "/subscribe Afghanistan")
+    await eventually(lambda: len(live.replies_to(channel)) > before, what="the channel reply")
+    assert "now follows Afghanistan" in live.replies_to(channel)[-1]
+    assert [s.key for s in await live.store.subscriptions(channel)] == ["country:AF"]
