@@ -18,7 +18,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 import redis.asyncio as aioredis  # noqa: E402
 
+from bench.embedded_redis import embedded_client  # noqa: E402
 from bench.scan_speed import make_stream  # noqa: E402
 from bot.alerts import Alert  # noqa: E402
 from bot.dispatch import Dispatcher  # noqa: E402
@@ -35,7 +35,6 @@ from bot.events import EventRecorder, text_fingerprint  # noqa: E402
 from bot.pipeline import Pipeline  # noqa: E402
 from bot.posts import Post  # noqa: E402
 from bot.rules import Detector, compile_rules, load_rules  # noqa: E402
-from bot.store.connection import EmbeddedRedis  # noqa: E402
 from bot.store.keys import SEEN_TTL_SECONDS, Keys  # noqa: E402
 
 
@@ -154,18 +153,12 @@ async def memory_per_post(client: aioredis.Redis, detector: Detector, tracked: i
 
 async def main_async(args: argparse.Namespace) -> None:
     detector = Detector(compile_rules(load_rules(REPO / "rules.yaml")))
-    with tempfile.TemporaryDirectory() as data:
-        server = EmbeddedRedis(Path(data) / "bench.rdb")
-        client = aioredis.Redis.from_url(server.url, decode_responses=True)
-        try:
-            posts = make_stream(args.posts)
-            rate, per_post = await throughput(client, detector, posts)
-            matched = sum(1 for p in posts if detector.detect(p))
-            lat = await latency(client, detector, args.latency_posts)
-            ours, naive = await memory_per_post(client, detector, args.tracked)
-        finally:
-            await client.aclose()
-            server.close()
+    async with embedded_client() as client:
+        posts = make_stream(args.posts)
+        rate, per_post = await throughput(client, detector, posts)
+        matched = sum(1 for p in posts if detector.detect(p))
+        lat = await latency(client, detector, args.latency_posts)
+        ours, naive = await memory_per_post(client, detector, args.tracked)
     print(f"stream: {len(posts):,} posts, {matched:,} matched (realistic mix of bench/scan_speed.py)")
     per_matched = per_post * len(posts) / max(matched, 1)
     print(f"Redis round trips per post: {per_post:.3f} overall, {per_matched:.2f} per matched post")

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,13 +24,13 @@ sys.path.insert(0, str(REPO))
 import redis.asyncio as aioredis  # noqa: E402
 from telegram.ext import ExtBot  # noqa: E402
 
+from bench.embedded_redis import embedded_client  # noqa: E402
 from bot.alerts import Alert  # noqa: E402
 from bot.dispatch import Dispatcher  # noqa: E402
 from bot.events import EventRecorder  # noqa: E402
 from bot.pipeline import Pipeline  # noqa: E402
 from bot.posts import Post  # noqa: E402
 from bot.rules import Detector, compile_rules, load_rules  # noqa: E402
-from bot.store.connection import EmbeddedRedis  # noqa: E402
 from bot.store.keys import Keys  # noqa: E402
 from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore  # noqa: E402
 from bot.telegram_delivery import TelegramTarget  # noqa: E402
@@ -109,15 +108,9 @@ async def latency(client: aioredis.Redis, detector: Detector, posts: int) -> lis
 
 async def main_async(args: argparse.Namespace) -> None:
     detector = Detector(compile_rules(load_rules(REPO / "rules.yaml")))
-    with tempfile.TemporaryDirectory() as data:
-        server = EmbeddedRedis(Path(data) / "bench.rdb")
-        client = aioredis.Redis.from_url(server.url, decode_responses=True)
-        try:
-            elapsed, got_429, violations = await fan_out(client, args.chats)
-            lat = await latency(client, detector, args.latency_posts)
-        finally:
-            await client.aclose()
-            server.close()
+    async with embedded_client() as client:
+        elapsed, got_429, violations = await fan_out(client, args.chats)
+        lat = await latency(client, detector, args.latency_posts)
     minimum = args.chats / OVERALL_PER_SECOND
     print(f"fan-out of one alert to {args.chats:,} chats: {elapsed:.1f} s; the limits allow {minimum:.1f} s")
     print(f"  {elapsed / minimum:.2f}x the minimum; 429 responses: {got_429}; limit violations: {violations}")
