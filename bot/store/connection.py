@@ -56,6 +56,10 @@ class EmbeddedRedis:
             return
         pid = getattr(server, "pid", 0)
         try:
+            # Our own asyncio connections close a moment after aclose(): give them that moment.
+            deadline = time.monotonic() + 1.0
+            while pid and server._connection_count() > 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
             if pid and server._connection_count() <= 1:
                 with contextlib.suppress(RedisError):
                     server.execute_command("SHUTDOWN", "SAVE")
