@@ -82,6 +82,18 @@ class Keys:
         """Hash of lifetime counters (alerts sent, chats unsubscribed because they blocked the bot)."""
         return f"{self.prefix}counters:{name}"
 
+    def x_user_ids(self) -> str:
+        """Hash handle (lower case) -> X user id, looked up once."""
+        return f"{self.prefix}x:user-ids"
+
+    def x_since_ids(self) -> str:
+        """Hash handle (lower case) -> id of the newest post read from that account's timeline."""
+        return f"{self.prefix}x:since-ids"
+
+    def x_reads(self, month: str) -> str:
+        """Posts read from X timelines in a month ('2026-11'), against the monthly read budget."""
+        return f"{self.prefix}x:reads:{month}"
+
     def delivery(self, entry_id: str, target: str) -> str:
         """'sending' while a dispatcher delivers an outbox entry to a target, 'sent' afterwards."""
         return f"{self.prefix}delivery:{entry_id}:{target}"

@@ -1,0 +1,146 @@
+"""Posts from X's filtered stream, through tweepy's asyncio streaming client.
+
+Stream rules come from the account groups of rules.yaml (bot/sources/x_rules.py) and are synced by
+diff at start and after every reload. tweepy reconnects with X's documented back-off (network
+errors: linear from 0.25 s to 16 s; HTTP errors: exponential from 5 s to 320 s; 429: from 60 s) and
+drops a connection silent for longer than X's keep-alive interval; each reconnect is logged and
+counted here. A payload that is not a post is logged, trimmed, and skipped. A rejected token stops
+the stream with one clear line and leaves the rest of the bot running.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tweepy import StreamRule as TweepyRule
+from tweepy.asynchronous import AsyncStreamingClient
+
+from bot.posts import BadPostLine, Post, post_from_x_v2
+from bot.sources.x_http import STALL_SECONDS, RedirectingSession
+from bot.sources.x_rules import DEFAULT_MAX_RULE_CHARS, DEFAULT_MAX_RULES, RuleSync, diff_rules, stream_rules
+
+log = logging.getLogger(__name__)
+
+# What each post must carry for a Post: author handle, language, time, references, the full text.
+POST_FIELDS = {
+    "expansions": ["author_id", "referenced_tweets.id"],
+    "tweet_fields": ["created_at", "lang", "author_id", "referenced_tweets", "note_tweet"],
+    "user_fields": ["username"],
+}
+RAW_LOG_CHARS = 300
+
+
+@dataclass
+class StreamStats:
+    posts: int = 0
+    malformed: int = 0
+    reconnects: int = 0
+    connected: bool = False
+    stopped_reason: str = ""
+
+
+class _Listener(AsyncStreamingClient):  # type: ignore[misc]
+    """tweepy's client with our callbacks: posts go to `emit`, everything else is counted."""
+
+    def __init__(
+        self, bearer_token: str, emit: Callable[[Post], Awaitable[None]], stats: StreamStats
+    ) -> None:
+        super().__init__(bearer_token, max_retries=float("inf"))
+        self.emit = emit
+        self.stats = stats
+
+    async def on_connect(self) -> None:
+        self.stats.connected = True
+        log.info("X stream connected")
+
+    async def on_data(self, raw_data: bytes) -> None:
+        text = raw_data.decode("utf-8", errors="replace")
+        try:
+            payload = json.loads(text)
+            if not isinstance(payload, dict):
+                raise BadPostLine("not a JSON object")
+            if "data" not in payload:
+                log.info("X stream message without a post: %s", text[:RAW_LOG_CHARS])
+                return
+            post = post_from_x_v2(payload, source="x-stream")
+        except (ValueError, BadPostLine) as exc:
+            self.stats.malformed += 1
+            log.warning("X stream: skipped a malformed payload (%s): %s", exc, text[:RAW_LOG_CHARS])
+            return
+        self.stats.posts += 1
+        await self.emit(post)
+
+    async def on_closed(self, resp: Any) -> None:
+        self.stats.connected = False
+        self.stats.reconnects += 1
+        log.warning("X stream closed by the server; reconnecting (reconnect #%d)", self.stats.reconnects)
+
+    async def on_connection_error(self) -> None:
+        self.stats.connected = False
+        self.stats.reconnects += 1
+        log.warning(
+            "X stream connection lost or stalled; reconnecting (reconnect #%d)", self.stats.reconnects
+        )
+
+    async def on_request_error(self, status_code: int) -> None:
+        self.stats.connected = False
+        if status_code in (401, 403):
+            self.stats.stopped_reason = (
+                f"X refused the bearer token (HTTP {status_code}); check X_BEARER_TOKEN"
+            )
+            log.error("X stream stopped: %s. Telegram keeps working.", self.stats.stopped_reason)
+            self.disconnect()
+            return
+        self.stats.reconnects += 1
+        log.warning(
+            "X stream: HTTP %d; tweepy backs off and reconnects (#%d)", status_code, self.stats.reconnects
+        )
+
+
+class XStreamSource:
+    def __init__(
+        self,
+        bearer_token: str,
+        base_url: str,
+        emit: Callable[[Post], Awaitable[None]],
+        max_rules: int = DEFAULT_MAX_RULES,
+        max_rule_chars: int = DEFAULT_MAX_RULE_CHARS,
+        stall_seconds: float = STALL_SECONDS,
+    ) -> None:
+        self.stats = StreamStats()
+        self.client = _Listener(bearer_token, emit, self.stats)
+        self.client.session = RedirectingSession(base_url, stall_seconds)
+        self.max_rules = max_rules
+        self.max_rule_chars = max_rule_chars
+
+    async def sync_rules(self, accounts: list[str]) -> RuleSync:
+        """Make X's stream rules match the watched accounts: add new, delete stale, keep the rest."""
+        wanted = stream_rules(accounts, self.max_rules, self.max_rule_chars)
+        response = await self.client.get_rules()
+        current = [(r.id, r.value, r.tag or "") for r in (response.data or [])]
+        sync = diff_rules(wanted, current)
+        if sync.delete_ids:
+            await self.client.delete_rules(sync.delete_ids)
+        if sync.add:
+            await self.client.add_rules([TweepyRule(value=r.value, tag=r.tag) for r in sync.add])
+        log.info(
+            "X stream rules: %d added, %d deleted, %d kept", len(sync.add), len(sync.delete_ids), sync.keep
+        )
+        return sync
+
+    def start(self) -> Any:
+        """Connect; returns tweepy's task, which reconnects by itself until `stop`."""
+        return self.client.filter(**POST_FIELDS)
+
+    async def stop(self) -> None:
+        self.client.disconnect()
+        if self.client.task is not None:
+            try:
+                await self.client.task
+            except Exception as exc:  # the task ends with whatever stopped it; stopping is the point
+                log.debug("X stream task ended: %s", exc)
+        await self.client.session.close()
