@@ -27,9 +27,17 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     max_subscriptions_per_chat: int = Field(25, ge=1, le=500)
 
-    x_bearer_token: SecretStr | None = None
-    x_mode: Literal["stream", "poll", "off"] = "off"
+    x_bearer_token: SecretStr | None = Field(
+        None, description="app-only bearer token from the X developer portal"
+    )
+    x_mode: Literal["stream", "poll", "off"] = Field(
+        "off", description="filtered stream, timeline polling, or none"
+    )
     x_api_base: str = "https://api.x.com"
+    x_max_rules: int = Field(1000, ge=1, description="filtered-stream rules your access level allows")
+    x_max_rule_chars: int = Field(1024, ge=32, description="characters per stream rule at your access level")
+    x_poll_seconds: int = Field(300, ge=10, description="seconds between timeline polls")
+    x_monthly_read_budget: int = Field(10_000, ge=1, description="posts your plan lets you read a month")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

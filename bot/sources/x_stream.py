@@ -47,7 +47,7 @@ class _Listener(AsyncStreamingClient):  # type: ignore[misc]
     """tweepy's client with our callbacks: posts go to `emit`, everything else is counted."""
 
     def __init__(
-        self, bearer_token: str, emit: Callable[[Post], Awaitable[None]], stats: StreamStats
+        self, bearer_token: str, emit: Callable[[Post], Awaitable[object]], stats: StreamStats
     ) -> None:
         super().__init__(bearer_token, max_retries=float("inf"))
         self.emit = emit
@@ -72,7 +72,10 @@ class _Listener(AsyncStreamingClient):  # type: ignore[misc]
             log.warning("X stream: skipped a malformed payload (%s): %s", exc, text[:RAW_LOG_CHARS])
             return
         self.stats.posts += 1
-        await self.emit(post)
+        try:
+            await self.emit(post)
+        except Exception:  # tweepy ends the stream for good on any exception from a callback
+            log.exception("X stream: post %s could not be processed; the stream goes on", post.id)
 
     async def on_closed(self, resp: Any) -> None:
         self.stats.connected = False
@@ -106,7 +109,7 @@ class XStreamSource:
         self,
         bearer_token: str,
         base_url: str,
-        emit: Callable[[Post], Awaitable[None]],
+        emit: Callable[[Post], Awaitable[object]],
         max_rules: int = DEFAULT_MAX_RULES,
         max_rule_chars: int = DEFAULT_MAX_RULE_CHARS,
         stall_seconds: float = STALL_SECONDS,

@@ -39,7 +39,7 @@ class XTimelinePoller:
         base_url: str,
         client: aioredis.Redis,
         keys: Keys,
-        emit: Callable[[Post], Awaitable[None]],
+        emit: Callable[[Post], Awaitable[object]],
         monthly_read_budget: int,
     ) -> None:
         self.x = AsyncClient(bearer_token)
