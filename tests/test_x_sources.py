@@ -35,6 +35,12 @@ async def fake_x() -> AsyncIterator[FakeX]:
         yield fake
 
 
+async def next_round(poller: XTimelinePoller) -> int:
+    """A round once the spacing from the rate-limit headers has passed (the scheduler's job)."""
+    poller.next_round_at = 0.0
+    return await poller.poll_all(ACCOUNTS)
+
+
 class Collected:
     def __init__(self) -> None:
         self.posts: list[Post] = []
@@ -150,14 +156,14 @@ async def test_a_restarted_poller_resumes_from_its_since_id(
     got = Collected()
     keys = Keys(namespace)
     first = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, keys, got, monthly_read_budget=10_000)
-    assert await first.poll_all(ACCOUNTS) == 0  # watching starts now
+    assert await next_round(first) == 0  # watching starts now
     fake_x.post("1001", "one")
     fake_x.post("1002", "two")
-    assert await first.poll_all(ACCOUNTS) == 2
+    assert await next_round(first) == 2
     await first.close()
     fake_x.post("1001", "three")
     restarted = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, keys, got, monthly_read_budget=10_000)
-    assert await restarted.poll_all(ACCOUNTS) == 1
+    assert await next_round(restarted) == 1
     await restarted.close()
     assert got.texts() == ["one", "two", "three"]
     lookups = fake_x.calls("/2/users/by/username")
@@ -168,15 +174,15 @@ async def test_a_429_pauses_polling_until_the_reset_time(
     fake_x: FakeX, redis_client: aioredis.Redis, namespace: str
 ) -> None:
     poller = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, Keys(namespace), Collected(), 10_000)
-    await poller.poll_all(ACCOUNTS)
+    await next_round(poller)
     reset = int(time.time()) + 600
     fake_x.fail_next(
         "/2/users/", 429, headers={"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"}
     )
-    assert await poller.poll_all(ACCOUNTS) == 0
+    assert await next_round(poller) == 0
     assert poller.paused_until == reset
     calls = len(fake_x.requests)
-    assert await poller.poll_all(ACCOUNTS) == 0
+    assert await next_round(poller) == 0
     assert len(fake_x.requests) == calls, "no request while paused"
     await poller.close()
     assert USER_TWEETS
@@ -189,12 +195,25 @@ async def test_the_monthly_read_budget_stops_polling_when_spent(
     poller = XTimelinePoller(
         BEARER_TOKEN, fake_x.url, redis_client, Keys(namespace), got, monthly_read_budget=2
     )
-    await poller.poll_all(ACCOUNTS)
+    await next_round(poller)
     for n in range(3):
         fake_x.post("1001", f"post {n}")
     with caplog.at_level(logging.WARNING):
-        await poller.poll_all(ACCOUNTS)
+        await next_round(poller)
         fake_x.post("1001", "one more")
-        assert await poller.poll_all(ACCOUNTS) == 0
+        assert await next_round(poller) == 0
     assert "read budget" in caplog.text
+    await poller.close()
+
+
+async def test_polls_are_spaced_by_what_the_rate_limit_headers_leave(
+    fake_x: FakeX, redis_client: aioredis.Redis, namespace: str
+) -> None:
+    fake_x.set_rate_limit(USER_TWEETS, 4)  # 4 timeline reads per 15 minutes, two accounts
+    poller = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, Keys(namespace), Collected(), 10_000)
+    await poller.poll_all(ACCOUNTS)
+    assert poller.next_round_at > time.time() + 60, "the rest of the window is spread over the rounds left"
+    calls = len(fake_x.requests)
+    assert await poller.poll_all(ACCOUNTS) == 0
+    assert len(fake_x.requests) == calls
     await poller.close()

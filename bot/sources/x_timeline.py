@@ -32,6 +32,17 @@ MAX_PAGES_PER_POLL = 5
 BUDGET_WARNING_SHARE = 0.8
 
 
+class _HeaderAwareClient(AsyncClient):  # type: ignore[misc]
+    """tweepy's client, remembering the rate-limit headers of the last response."""
+
+    last_headers: Any = None
+
+    async def request(self, *args: Any, **kwargs: Any) -> Any:
+        response = await super().request(*args, **kwargs)
+        self.last_headers = response.headers
+        return response
+
+
 class XTimelinePoller:
     def __init__(
         self,
@@ -42,18 +53,24 @@ class XTimelinePoller:
         emit: Callable[[Post], Awaitable[object]],
         monthly_read_budget: int,
     ) -> None:
-        self.x = AsyncClient(bearer_token)
+        self.x = _HeaderAwareClient(bearer_token)
         self.x.session = RedirectingSession(base_url)
         self.redis = client
         self.keys = keys
         self.emit = emit
         self.budget = monthly_read_budget
         self.paused_until = 0.0
+        self.next_round_at = 0.0
         self.reads = 0
         self._warned_month = ""
 
     async def poll_all(self, accounts: list[str]) -> int:
-        """One round over every account; returns how many posts were emitted."""
+        """One round over every account; returns how many posts were emitted.
+
+        A round called before the spacing the rate-limit headers allow is skipped.
+        """
+        if time.time() < self.next_round_at:
+            return 0
         emitted = 0
         for handle in accounts:
             if time.time() < self.paused_until or await self._over_budget():
@@ -67,7 +84,21 @@ class XTimelinePoller:
                 break
             except TweepyException as exc:
                 log.error("X timeline of @%s could not be read: %s", handle, exc)
+        self._space_rounds(len(accounts))
         return emitted
+
+    def _space_rounds(self, accounts: int) -> None:
+        """Spread what is left of the rate-limit window evenly over the rounds that fit in it."""
+        remaining = _header_value(self.x.last_headers, "x-rate-limit-remaining")
+        reset = _header_value(self.x.last_headers, "x-rate-limit-reset")
+        if remaining is None or reset is None:
+            return
+        rounds_left = max(remaining // max(accounts, 1), 0)
+        if rounds_left == 0:
+            self.paused_until = max(self.paused_until, float(reset))
+            log.warning("X rate limit nearly spent; timeline polls resume at %s", _when(reset))
+            return
+        self.next_round_at = time.time() + max(0.0, reset - time.time()) / (rounds_left + 1)
 
     async def poll(self, handle: str) -> int:
         user_id = await self.user_id(handle)
@@ -152,6 +183,11 @@ class XTimelinePoller:
 def _header(response: Any, name: str) -> str | None:
     headers = getattr(response, "headers", None)
     return headers.get(name) if headers is not None else None
+
+
+def _header_value(headers: Any, name: str) -> int | None:
+    value = headers.get(name) if headers is not None else None
+    return int(value) if value is not None and str(value).isdigit() else None
 
 
 def _when(epoch: float) -> str:
