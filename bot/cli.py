@@ -18,6 +18,7 @@ from bot import __version__
 from bot.bundled import default_rules_path, demo_scenario
 from bot.config import Settings
 from bot.dispatch import ConsoleTarget, JsonLinesTarget, Target
+from bot.logs import configure_logging
 from bot.posts import Post, read_posts
 from bot.replay import run_replay
 from bot.rules import Detector, RulesError, compile_rules, load_rules
@@ -250,11 +251,9 @@ def cmd_check_rules(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    settings = Settings()
+    secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.x_bearer_token) if s]
+    configure_logging(args.verbose, settings.log_format, secrets)
     try:
         result: int = args.handler(args)
         return result

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -185,6 +186,7 @@ async def test_sigterm_stops_the_bot_cleanly(redis_url: str, namespace: str) -> 
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_BASE": fake.url,
             "FRONTWATCH_NAMESPACE": namespace,
+            "LOG_FORMAT": "json",
         }
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -203,7 +205,11 @@ async def test_sigterm_stops_the_bot_cleanly(redis_url: str, namespace: str) -> 
         proc.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
         assert proc.returncode == 0, stderr.decode()
-        assert "stopping: polling first" in stderr.decode()
+        lines = [
+            json.loads(line) for line in stderr.decode().splitlines()
+        ]  # LOG_FORMAT=json: one object a line
+        assert any("stopping: polling first" in entry["msg"] for entry in lines)
+        assert fake.token not in stderr.decode() and fake.token.split(":")[1] not in stderr.decode()
         assert fake.calls("setMyCommands"), "the command menu is published at start"
 
 
