@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     frontwatch_namespace: str = Field(DEFAULT_PREFIX, description="prefix of every Redis key")
     log_format: Literal["text", "json"] = "text"
     max_subscriptions_per_chat: int = Field(25, ge=1, le=500)
+    health_host: str = Field("127.0.0.1", description="address of /healthz and /metrics")
+    health_port: int = Field(8686, ge=0, le=65535, description="0 turns the health server off")
 
     x_bearer_token: SecretStr | None = Field(
         None, description="app-only bearer token from the X developer portal"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot import metrics
 from bot.events import EventRecorder
 from bot.posts import Post
 from bot.rules import Detector, Match
@@ -53,12 +54,14 @@ class Pipeline:
     async def submit(self, post: Post) -> list[Match]:
         """Match one post and record its matches; returns the matches."""
         self.stats.posts += 1
+        metrics.POSTS.labels(post.source).inc()
         matches = self.detector.detect(post)
         if not matches:
             return matches
         self.stats.matched += 1
         for m in matches:
             self.stats.matches_by_rule[m.rule] = self.stats.matches_by_rule.get(m.rule, 0) + 1
+            metrics.MATCHES.labels(m.rule).inc()
         if self._held:  # keep order: nothing overtakes what is already waiting for Redis
             self._hold(post, matches)
             return matches

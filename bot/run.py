@@ -28,6 +28,7 @@ import handlers
 from bot.config import Settings
 from bot.dispatch import Dispatcher
 from bot.events import EventRecorder
+from bot.health import HealthServer
 from bot.pipeline import Pipeline
 from bot.replay import consumer_name
 from bot.rules import Detector, compile_rules, load_rules
@@ -105,6 +106,12 @@ class RunningBot:
             "held while Redis was down": str(stats.held),
             "sources": self._sources_health(),
         }
+
+    def source_state(self) -> tuple[bool, str]:
+        """(healthy, description) of the X source, for /healthz."""
+        if self.stream is not None:
+            return self.stream.stats.connected, self._sources_health()
+        return True, self._sources_health()
 
     def _sources_health(self) -> str:
         if self.stream is not None:
@@ -267,12 +274,23 @@ async def _serve(app: Application, bot: RunningBot, stop: asyncio.Event, setting
         delivering = asyncio.create_task(bot.dispatcher.run(stop))
         scheduler.start()
         await _start_sources(bot, settings, scheduler)
+        health = HealthServer(
+            bot.store.client, bot.dispatcher.keys.outbox(), bot.dispatcher.group, bot.source_state
+        )
+        if settings.health_port:
+            try:
+                await health.start(settings.health_host, settings.health_port)
+            except OSError as exc:
+                log.error(
+                    "health server not started on %s:%d: %s", settings.health_host, settings.health_port, exc
+                )
         log.info("frontwatch is running: Telegram polling and alert delivery started")
         await stop.wait()
         if bot.stream is not None:
             await bot.stream.stop()
         if bot.poller is not None:
             await bot.poller.close()
+        await health.stop()
         log.info("stopping: polling first, then the delivery in progress; undelivered alerts stay queued")
         await app.updater.stop()
         await delivering

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -20,6 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 
+from bot import metrics
 from bot.alerts import Alert
 from bot.config import Settings
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, TELEGRAM_MESSAGE_TTL_SECONDS, Keys
@@ -87,16 +89,24 @@ class TelegramTarget:
         except (Forbidden, BadRequest, ChatMigrated) as exc:
             if not _chat_gone(exc):
                 await self.client.delete(mark)
+                metrics.FAILED.labels("refused").inc()
                 log.error("telegram refused %s for chat %s: %s", alert.event_id, chat.chat_id, exc.message)
                 return False
             await self.store.forget_chat(chat.chat_id)
             await self.store.bump("chats_unsubscribed_gone")
+            metrics.FAILED.labels("chat_gone").inc()
             log.warning("chat %s is gone (%s): unsubscribed", chat.chat_id, exc.message)
         except (NetworkError, RetryAfter) as exc:
             await self.client.delete(mark)
+            metrics.FAILED.labels("network").inc()
             log.warning("telegram unreachable for chat %s (%s); will retry", chat.chat_id, exc)
             return False
         await self.client.set(mark, "sent", ex=DELIVERED_TTL_SECONDS)
+        metrics.SENT.labels(alert.kind).inc()
+        metrics.LATENCY.observe(max(0.0, time.time() - int(entry_id.split("-")[0]) / 1000))
+        log.info(
+            "alert %s (%s, entry %s) delivered to chat %s", alert.event_id, alert.kind, entry_id, chat.chat_id
+        )
         return True
 
     async def _send_or_edit(self, alert: Alert, chat: ChatSettings) -> None:

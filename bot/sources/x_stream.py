@@ -19,6 +19,7 @@ from typing import Any
 from tweepy import StreamRule as TweepyRule
 from tweepy.asynchronous import AsyncStreamingClient
 
+from bot import metrics
 from bot.posts import BadPostLine, Post, post_from_x_v2
 from bot.sources.x_http import STALL_SECONDS, RedirectingSession
 from bot.sources.x_rules import DEFAULT_MAX_RULE_CHARS, DEFAULT_MAX_RULES, RuleSync, diff_rules, stream_rules
@@ -80,11 +81,13 @@ class _Listener(AsyncStreamingClient):  # type: ignore[misc]
     async def on_closed(self, resp: Any) -> None:
         self.stats.connected = False
         self.stats.reconnects += 1
+        metrics.RECONNECTS.inc()
         log.warning("X stream closed by the server; reconnecting (reconnect #%d)", self.stats.reconnects)
 
     async def on_connection_error(self) -> None:
         self.stats.connected = False
         self.stats.reconnects += 1
+        metrics.RECONNECTS.inc()
         log.warning(
             "X stream connection lost or stalled; reconnecting (reconnect #%d)", self.stats.reconnects
         )
@@ -99,6 +102,7 @@ class _Listener(AsyncStreamingClient):  # type: ignore[misc]
             self.disconnect()
             return
         self.stats.reconnects += 1
+        metrics.RECONNECTS.inc()
         log.warning(
             "X stream: HTTP %d; tweepy backs off and reconnects (#%d)", status_code, self.stats.reconnects
         )
