@@ -85,7 +85,7 @@ class TelegramTarget:
         if not await self.client.set(mark, "sending", nx=True, ex=DELIVERY_LOCK_SECONDS):
             return bool(await self.client.get(mark) == "sent")
         try:
-            await self._send_or_edit(alert, chat)
+            message_id = await self._send_or_edit(alert, chat)
         except (Forbidden, BadRequest, ChatMigrated) as exc:
             if not _chat_gone(exc):
                 await self.client.delete(mark)
@@ -101,15 +101,23 @@ class TelegramTarget:
             metrics.FAILED.labels("network").inc()
             log.warning("telegram unreachable for chat %s (%s); will retry", chat.chat_id, exc)
             return False
+        else:
+            log.info(
+                "%s %s from posts %s (outbox %s) -> chat %s message %s",
+                alert.kind,
+                alert.event_id,
+                ",".join(alert.post_ids),
+                entry_id,
+                chat.chat_id,
+                message_id,
+            )
         await self.client.set(mark, "sent", ex=DELIVERED_TTL_SECONDS)
         metrics.SENT.labels(alert.kind).inc()
         metrics.LATENCY.observe(max(0.0, time.time() - int(entry_id.split("-")[0]) / 1000))
-        log.info(
-            "alert %s (%s, entry %s) delivered to chat %s", alert.event_id, alert.kind, entry_id, chat.chat_id
-        )
         return True
 
-    async def _send_or_edit(self, alert: Alert, chat: ChatSettings) -> None:
+    async def _send_or_edit(self, alert: Alert, chat: ChatSettings) -> int | None:
+        """Send the alert, or edit the message it already has in the chat; returns the message id."""
         msg_key = self.keys.telegram_message(alert.event_id, chat.chat_id)
         existing = await self.client.get(msg_key)
         text = alert_html(alert)
@@ -125,16 +133,18 @@ class TelegramTarget:
                     chat.chat_id,
                 )
             await self.store.bump("updates_sent")
-            return
+            return int(existing)
         message = await self._call(
             lambda: self.bot.send_message(
                 chat.chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
             ),
             chat.chat_id,
         )
+        await self.store.bump("alerts_sent")
         if isinstance(message, Message):
             await self.client.set(msg_key, message.message_id, ex=TELEGRAM_MESSAGE_TTL_SECONDS)
-        await self.store.bump("alerts_sent")
+            return message.message_id
+        return None
 
     async def _edit(self, chat_id: int, message_id: int, text: str) -> bool:
         """Edit the alert's message in place; False when it no longer exists (a new one is sent)."""
