@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from pydantic import SecretStr
 
+from bot.config import Settings
 from bot.posts import Post
 from bot.rules import Detector, Match, compile_rules, load_rules
+from tests.fakes.x_api import BEARER_TOKEN as X_BEARER_TOKEN
 from tests.redis_server import RedisServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,6 +40,31 @@ def detect(detector: Detector) -> Callable[..., list[Match]]:
         )
 
     return run
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+    """Wait until `condition()` holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def streaming_bot_settings(
+    telegram_url: str, telegram_token: str, x_url: str, namespace: str, **extra: Any
+) -> Settings:
+    """Settings of a live bot on the fake Telegram and fake X servers, reading the X stream."""
+    return Settings(
+        telegram_bot_token=SecretStr(telegram_token),
+        telegram_api_base=telegram_url,
+        frontwatch_namespace=namespace,
+        x_mode="stream",
+        x_bearer_token=SecretStr(X_BEARER_TOKEN),
+        x_api_base=x_url,
+        _env_file=None,  # type: ignore[call-arg]
+        **extra,
+    )
 
 
 def run_cli(

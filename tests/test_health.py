@@ -7,13 +7,11 @@ import socket
 from pathlib import Path
 
 import aiohttp
-from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.run import run_bot
-from tests.conftest import REPO
+from tests.conftest import REPO, streaming_bot_settings
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.x_api import BEARER_TOKEN, FakeX
+from tests.fakes.x_api import FakeX
 from tests.redis_server import RedisServer
 
 
@@ -45,16 +43,7 @@ async def test_healthz_follows_redis_and_metrics_count_posts_matches_and_alerts(
     base = f"http://127.0.0.1:{port}"
     async with FakeTelegram() as telegram, FakeX(keepalive_seconds=0.2) as x:
         x.add_user("2001", "BilalSarwary")
-        settings = Settings(
-            telegram_bot_token=SecretStr(telegram.token),
-            telegram_api_base=telegram.url,
-            frontwatch_namespace=namespace,
-            x_mode="stream",
-            x_bearer_token=SecretStr(BEARER_TOKEN),
-            x_api_base=x.url,
-            health_port=port,
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = streaming_bot_settings(telegram.url, telegram.token, x.url, namespace, health_port=port)
         stop = asyncio.Event()
         running = asyncio.create_task(run_bot(settings, REPO / "rules.yaml", redis.url, stop))
         try:

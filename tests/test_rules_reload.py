@@ -8,16 +8,13 @@ import shutil
 from pathlib import Path
 
 import redis.asyncio as aioredis
-from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.run import run_bot
 from bot.store.keys import Keys
 from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
-from tests.conftest import REPO
+from tests.conftest import REPO, eventually, streaming_bot_settings
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.x_api import BEARER_TOKEN, FakeX
-from tests.test_telegram_e2e import eventually
+from tests.fakes.x_api import FakeX
 
 ADMIN, READER = 4242, 100
 
@@ -34,16 +31,7 @@ async def test_rules_edits_take_effect_while_running_and_broken_edits_are_report
         await SubscriptionStore(redis_client, Keys(namespace), 25).add(
             ChatSettings(READER), Subscription("all", "*", "all")
         )
-        settings = Settings(
-            telegram_bot_token=SecretStr(telegram.token),
-            telegram_api_base=telegram.url,
-            admin_ids=[ADMIN],
-            frontwatch_namespace=namespace,
-            x_mode="stream",
-            x_bearer_token=SecretStr(BEARER_TOKEN),
-            x_api_base=x.url,
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = streaming_bot_settings(telegram.url, telegram.token, x.url, namespace, admin_ids=[ADMIN])
         stop = asyncio.Event()
         running = asyncio.create_task(run_bot(settings, rules, redis_url, stop))
         try:

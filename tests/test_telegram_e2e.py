@@ -8,8 +8,7 @@ import json
 import os
 import signal
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,19 +20,11 @@ from bot.config import Settings
 from bot.run import run_bot
 from bot.store.keys import Keys
 from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, eventually, run_cli
 from tests.fakes.telegram_api import FakeTelegram
 
 ADMIN = 777
 SCENARIO = REPO / "examples" / "mazar-i-sharif.jsonl"
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @dataclass

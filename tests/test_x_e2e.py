@@ -7,16 +7,13 @@ import asyncio
 import json
 
 import redis.asyncio as aioredis
-from pydantic import SecretStr
 
-from bot.config import Settings
 from bot.run import run_bot
 from bot.store.keys import Keys
 from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
-from tests.conftest import REPO
+from tests.conftest import REPO, eventually, streaming_bot_settings
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.x_api import BEARER_TOKEN, FakeX
-from tests.test_telegram_e2e import eventually
+from tests.fakes.x_api import FakeX
 
 WATCHED = {
     "BilalSarwary": "2001",
@@ -42,15 +39,7 @@ async def test_the_stream_delivers_one_mazar_alert_across_a_dropped_connection(
         await SubscriptionStore(redis_client, Keys(namespace), 25).add(
             ChatSettings(100), Subscription("country", "AF", "Afghanistan")
         )
-        settings = Settings(
-            telegram_bot_token=SecretStr(telegram.token),
-            telegram_api_base=telegram.url,
-            frontwatch_namespace=namespace,
-            x_mode="stream",
-            x_bearer_token=SecretStr(BEARER_TOKEN),
-            x_api_base=x.url,
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = streaming_bot_settings(telegram.url, telegram.token, x.url, namespace)
         stop = asyncio.Event()
         running = asyncio.create_task(run_bot(settings, REPO / "rules.yaml", redis_url, stop))
         try:

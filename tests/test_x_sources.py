@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -14,17 +14,10 @@ from bot.posts import Post
 from bot.sources.x_stream import XStreamSource
 from bot.sources.x_timeline import XTimelinePoller
 from bot.store.keys import Keys
+from tests.conftest import eventually
 from tests.fakes.x_api import BEARER_TOKEN, USER_TWEETS, FakeX
 
 ACCOUNTS = ["BilalSarwary", "TOLOnews"]
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
