@@ -7,6 +7,7 @@ import asyncio
 import json
 
 import redis.asyncio as aioredis
+from pydantic import SecretStr
 
 from bot.run import run_bot
 from bot.store.keys import Keys
@@ -85,3 +86,21 @@ async def test_the_stream_delivers_one_mazar_alert_across_a_dropped_connection(
                 )
             )
         ]
+
+
+async def test_a_refused_x_token_leaves_the_bot_serving_telegram(redis_url: str, namespace: str) -> None:
+    async with FakeTelegram() as telegram, FakeX(keepalive_seconds=0.2) as x:
+        telegram.add_chat(7, "private")
+        settings = streaming_bot_settings(telegram.url, telegram.token, x.url, namespace)
+        settings.x_bearer_token = SecretStr("revoked-token-value")
+        stop = asyncio.Event()
+        running = asyncio.create_task(run_bot(settings, REPO / "rules.yaml", redis_url, stop))
+        try:
+            await eventually(lambda: bool(telegram.calls("getUpdates")), what="polling")
+            telegram.send_user_message(7, "/start")
+            await eventually(
+                lambda: any("frontwatch" in m for m in telegram.messages_to(7)), what="the reply"
+            )
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, timeout=30)

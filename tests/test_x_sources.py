@@ -15,7 +15,7 @@ from bot.sources.x_stream import XStreamSource
 from bot.sources.x_timeline import XTimelinePoller
 from bot.store.keys import Keys
 from tests.conftest import eventually
-from tests.fakes.x_api import BEARER_TOKEN, USER_TWEETS, FakeX
+from tests.fakes.x_api import BEARER_TOKEN, USER_TWEETS, FakeX, scaled_stream_backoff
 
 ACCOUNTS = ["BilalSarwary", "TOLOnews"]
 
@@ -210,3 +210,21 @@ async def test_polls_are_spaced_by_what_the_rate_limit_headers_leave(
     assert await poller.poll_all(ACCOUNTS) == 0
     assert len(fake_x.requests) == calls
     await poller.close()
+
+
+async def test_http_errors_and_429s_on_the_stream_are_backed_off_as_x_documents(fake_x: FakeX) -> None:
+    got = Collected()
+    source = XStreamSource(BEARER_TOKEN, fake_x.url, got)
+    await source.sync_rules(ACCOUNTS)
+    fake_x.fail_next("/2/tweets/search/stream", 503, exact=True)
+    fake_x.fail_next(
+        "/2/tweets/search/stream", 429, exact=True, headers={"x-rate-limit-reset": str(int(time.time()) + 60)}
+    )
+    with scaled_stream_backoff(0.01) as delays:
+        source.start()
+        await fake_x.wait_for_stream(timeout=10)
+        fake_x.post("1001", "through at last")
+        await eventually(lambda: got.texts() == ["through at last"], what="a post after the errors")
+    await source.stop()
+    assert delays[:2] == [5, 60], "5 s after an HTTP error, at least 60 s after a 429"
+    assert source.stats.reconnects == 2
