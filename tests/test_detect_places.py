@@ -85,3 +85,14 @@ def test_a_lowercase_common_word_is_not_a_place_but_capitalised_it_is(
 def test_evidence_quotes_the_post_as_written(detect: Callable[..., list[Match]]) -> None:
     match = detect("The city of Mazari Sharif has fallen into the hands of Taliban.")[0]
     assert match.evidence == ["has fallen", "Mazari Sharif"]
+
+
+def test_the_city_refers_back_to_the_place_the_post_named_first(detect: Callable[..., list[Match]]) -> None:
+    matches = detect(
+        "Taliban fighters entered Kunduz at dawn, moving toward Taloqan. By noon the city had fallen."
+    )
+    assert [m.geonameid for m in matches] == [1135689]
+
+
+def test_a_reference_in_a_post_about_history_raises_nothing(detect: Callable[..., list[Match]]) -> None:
+    assert detect("On this day in 2014, ISIS swept into Mosul. A thread on how the city fell.") == []

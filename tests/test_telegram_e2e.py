@@ -104,7 +104,7 @@ async def test_a_subscriber_gets_one_mazar_alert_edited_as_sources_add_up_and_mu
     def alerts(chat: int) -> list[str]:
         return [m for m in live.replies_to(chat) if m.startswith("🇦🇫")]
 
-    await eventually(lambda: "6 sources" in "".join(alerts(reader)), timeout=40, what="the last update")
+    await eventually(lambda: "7 sources" in "".join(alerts(reader)), timeout=40, what="the last update")
     [alert] = alerts(reader)
     assert alert.startswith("🇦🇫 Mazar-i-Sharif (AF) reported fallen or captured")
     assert "@BilalSarwary" in alert and "@ZabihullahM33" in alert
@@ -220,7 +220,7 @@ async def test_the_demo_with_a_token_also_sends_its_alert_to_subscribed_chats(
         result = await asyncio.to_thread(run_cli, "demo", "--json", "--redis", redis_url, env=env)
         assert result.returncode == 0, result.stderr
         [alert] = [m for m in fake.messages_to(900) if m.startswith("🇦🇫")]
-        assert "Mazar-i-Sharif" in alert and "6 sources" in alert
+        assert "Mazar-i-Sharif" in alert and "7 sources" in alert
 
 
 async def test_a_channel_the_bot_administers_can_subscribe_by_posting_a_command(live: LiveBot) -> None:

@@ -60,6 +60,7 @@ class PlaceContext:
     region_after: frozenset[tuple[str, ...]]
     filler: frozenset[str]
     conjunctions: frozenset[str]
+    references: frozenset[str]
     longest: int
 
     @classmethod
@@ -76,6 +77,7 @@ class PlaceContext:
             region_after=after,
             filler=frozenset(w for p in words.filler for w in fold_phrase(p).split()),
             conjunctions=frozenset(w for p in words.conjunctions for w in fold_phrase(p).split()),
+            references=frozenset(w for p in words.references for w in fold_phrase(p).split()),
             longest=max((len(t) for t in near | before | after), default=1),
         )
 

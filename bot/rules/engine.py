@@ -79,6 +79,9 @@ class Detector:
                 place = place_hit.place
                 if place.geonameid in self.compiled.rules[hit.rule].exclude_places:
                     continue
+                named_in = tokens[place_hit.first].sentence
+                if named_in != sentence and self._cancelled(hit, named_in, cues, ends, text, year):
+                    continue  # "On this day in 2014, ISIS swept into Mosul. … how the city fell"
                 if lang is None:
                     lang = detect_language(text, post.lang) or hit.lang
                 confidence = _confidence(place_hit.gap, hit, lang)
@@ -165,6 +168,11 @@ class Detector:
             places += self._walk(
                 _Walk(tokens, text, sentence, -1, rule.rule.max_gap_words, rule.blockers), first - 1
             )
+        if not places and self._refers_back(hit, tokens, first, last):
+            earlier = self._first_place_before(tokens, first, text)
+            if earlier is not None:
+                place, lo, hi = earlier
+                places.append(_PlaceHit(place, lo, hi, rule.rule.max_gap_words))
         return places
 
     def _walk(self, walk: _Walk, i: int) -> list[_PlaceHit]:
@@ -196,6 +204,27 @@ class Detector:
                 gap += 1  # "the capital of the province": filler words do not widen the gap
             i += walk.step
         return found
+
+    def _refers_back(self, hit: _Hit, tokens: list[Token], first: int, last: int) -> bool:
+        """Whether 'the city' (or its like) stands right beside the trigger on the place's side."""
+        refs = self.compiled.context.references
+        beside: list[Token] = []
+        if hit.place in ("after", "any"):
+            beside += tokens[last + 1 : last + 3]
+        if hit.place in ("before", "any"):
+            beside += tokens[max(0, first - 2) : first]
+        return any(t.text in refs for t in beside)
+
+    def _first_place_before(
+        self, tokens: list[Token], index: int, text: str
+    ) -> tuple[Place, int, int] | None:
+        """The first place the post names before token `index`: reports name their city first
+        ("Houthis take al-Hazm, … toward Marib. … the city fell" is about al-Hazm)."""
+        for i in range(index):
+            found = self._place_at(_Walk(tokens, text, tokens[i].sentence, 1, 0, ()), i)
+            if found is not None:
+                return found
+        return None
 
     def _across_apposition(self, walk: _Walk, i: int) -> int | None:
         """Walking back into ", an aside," ending at token i: the token before it, if a place ends there."""

@@ -130,6 +130,10 @@ class PlaceWords(Strict):
         default_factory=list,
         description="Words that join a list of places (and, or): 'Kunduz and Taloqan fell'",
     )
+    references: list[Phrase] = Field(
+        default_factory=list,
+        description="Words that refer back to the place last named in the post: 'Kunduz … The city fell'",
+    )
 
 
 class AccountGroup(Strict):
