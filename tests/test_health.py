@@ -7,12 +7,16 @@ import socket
 from pathlib import Path
 
 import aiohttp
+import redis.asyncio as aioredis
 
 from bot.run import run_bot
-from tests.conftest import REPO, streaming_bot_settings
+from bot.store.keys import Keys
+from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
+from tests.conftest import REPO, eventually, streaming_bot_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.x_api import FakeX
 from tests.redis_server import RedisServer
+from tests.test_x_e2e import WATCHED, scenario
 
 
 def free_port() -> int:
@@ -42,7 +46,14 @@ async def test_healthz_follows_redis_and_metrics_count_posts_matches_and_alerts(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     async with FakeTelegram() as telegram, FakeX(keepalive_seconds=0.2) as x:
-        x.add_user("2001", "BilalSarwary")
+        for handle, user_id in WATCHED.items():
+            x.add_user(user_id, handle)
+        telegram.add_chat(100, "private")
+        store = SubscriptionStore(
+            aioredis.Redis.from_url(redis.url, decode_responses=True), Keys(namespace), 25
+        )
+        await store.add(ChatSettings(100), Subscription("all", "*", "all"))
+        await store.client.aclose()
         settings = streaming_bot_settings(telegram.url, telegram.token, x.url, namespace, health_port=port)
         stop = asyncio.Event()
         running = asyncio.create_task(run_bot(settings, REPO / "rules.yaml", redis.url, stop))
@@ -52,14 +63,23 @@ async def test_healthz_follows_redis_and_metrics_count_posts_matches_and_alerts(
             assert status == 200 and '"status": "ok"' in body
 
             _, before = await get(f"{base}/metrics")
-            x.post("2001", "The city of Kunduz has fallen to the Taliban.")
-            await asyncio.sleep(0.5)
+            posts = scenario()  # the seed scenario's posts by watched accounts
+            for p in posts:
+                x.post(WATCHED[p["author"]], p["text"], lang=p["lang"], created_at=p["created_at"])
+            await eventually(
+                lambda: any(m.startswith("🇦🇫") for m in telegram.messages_to(100)), what="the alert"
+            )
+            await asyncio.sleep(1.5)
             _, after = await get(f"{base}/metrics")
+            assert value(after, 'frontwatch_posts_total{source="x-stream"}') - value(
+                before, 'frontwatch_posts_total{source="x-stream"}'
+            ) == len(posts)
             for series in (
-                'frontwatch_posts_total{source="x-stream"}',
                 'frontwatch_matches_total{rule="city-fallen"}',
+                'frontwatch_telegram_sent_total{kind="alert"}',
+                "frontwatch_detection_to_delivery_seconds_count",
             ):
-                assert value(after, series) == value(before, series) + 1, series
+                assert value(after, series) > value(before, series), series
 
             redis.stop()
             status, body = await get(f"{base}/healthz")
