@@ -68,3 +68,11 @@ class Alert(BaseModel):
     @property
     def post_ids(self) -> list[str]:
         return [s.post_id for s in self.sources_list]
+
+    @property
+    def is_confirmation(self) -> bool:
+        """An update whose newest source is an official (trust 3) when no earlier source was."""
+        if self.kind != "update" or not self.sources_list:
+            return False
+        *earlier, newest = self.sources_list
+        return newest.trust >= 3 and all(s.trust < 3 for s in earlier)

@@ -95,6 +95,8 @@ class Dispatcher:
         self.failed = 0
         # One consumer group per kind of delivery: a replay printing to its console and a bot
         # sending to Telegram both receive every entry; dispatchers of one kind share the work.
+        # Targets that show an event as one edited message need only the newest of queued updates.
+        self.coalesce = bool(targets) and all(getattr(t, "coalesces_updates", False) for t in targets)
         self.group = group or f"{OUTBOX_GROUP}:{'+'.join(sorted(t.name for t in targets)) or 'none'}"
 
     async def ensure_group(self, start: str = "0") -> None:
@@ -110,12 +112,14 @@ class Dispatcher:
         reply: Any = await self.client.xreadgroup(
             self.group, self.consumer, {self.keys.outbox(): ">"}, count=count, block=block_ms
         )
-        handled = 0
-        for _stream, entries in reply or []:
-            for entry_id, fields in entries:
+        entries = [entry for _stream, batch in reply or [] for entry in batch]
+        superseded = _superseded_updates(entries) if self.coalesce else set()
+        for entry_id, fields in entries:
+            if entry_id in superseded:
+                await self._finish(entry_id)  # a later update of the same event in this batch says more
+            else:
                 await self.handle(entry_id, fields)
-                handled += 1
-        return handled
+        return len(entries)
 
     async def reclaim(self, min_idle_ms: int) -> int:
         """Take over entries another consumer read but never acknowledged (it died), and deliver them."""
@@ -199,3 +203,28 @@ class Dispatcher:
                 log.warning("dispatcher: Redis unavailable (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+
+def _superseded_updates(entries: list[tuple[str, dict[str, Any]]]) -> set[str]:
+    """Ids of update entries followed, in the same batch, by a later update of the same event.
+
+    An official's confirmation is never superseded: it gets a reply of its own.
+    """
+    newest: dict[str, str] = {}
+    updates: list[tuple[str, str]] = []
+    for entry_id, fields in entries:
+        if fields.get("kind") == "update":
+            newest[fields.get("event_id", "")] = entry_id
+            updates.append((entry_id, fields.get("event_id", "")))
+    superseded = {entry_id for entry_id, event in updates if newest[event] != entry_id}
+    kept_for_confirmation = {
+        entry_id for entry_id, fields in entries if entry_id in superseded and _confirms(fields)
+    }
+    return superseded - kept_for_confirmation
+
+
+def _confirms(fields: dict[str, Any]) -> bool:
+    try:
+        return Alert.from_stream(fields).is_confirmation
+    except ValidationError:
+        return False

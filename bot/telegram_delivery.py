@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, TELEGRAM_MESSAGE_TTL_SECONDS, Keys
 from bot.subscriptions import ChatSettings, SubscriptionStore
 from bot.telegram_limits import PacedRateLimiter
-from bot.telegram_text import alert_html, confirmation_html, is_significant
+from bot.telegram_text import alert_html, confirmation_html
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class DeliveryIncomplete(Exception):
 class TelegramTarget:
     name = "telegram"
     instant = False
+    coalesces_updates = True  # one message per event and chat, edited: only the newest update matters
 
     def __init__(self, bot: Bot, store: SubscriptionStore, client: aioredis.Redis, keys: Keys) -> None:
         self.bot = bot
@@ -122,7 +123,7 @@ class TelegramTarget:
         existing = await self.client.get(msg_key)
         text = alert_html(alert)
         if existing and await self._edit(chat.chat_id, int(existing), text):
-            if is_significant(alert):
+            if alert.is_confirmation:
                 await self._call(
                     lambda: self.bot.send_message(
                         chat.chat_id,

@@ -58,11 +58,3 @@ def confirmation_html(alert: Alert) -> str:
     official = next((s for s in reversed(alert.sources_list) if s.trust >= 3), None)
     who = escape(f"@{official.author}") if official and official.author else "an official account"
     return f"✅ Confirmed by {who} — {alert.sources} sources now report {escape(alert.location)} fallen."
-
-
-def is_significant(alert: Alert) -> bool:
-    """An update worth a reply of its own: the newest source is an official and no earlier one was."""
-    if alert.kind != "update" or not alert.sources_list:
-        return False
-    *earlier, newest = alert.sources_list
-    return newest.trust >= 3 and all(s.trust < 3 for s in earlier)

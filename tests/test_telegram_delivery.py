@@ -10,10 +10,16 @@ import redis.asyncio as aioredis
 from telegram.ext import ExtBot
 
 from bot.alerts import Alert, Source
+from bot.dispatch import Dispatcher
+from bot.events import EventRecorder
+from bot.pipeline import Pipeline
+from bot.posts import Post
+from bot.rules import Detector, compile_rules, load_rules
 from bot.store.keys import Keys
 from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
 from bot.telegram_delivery import DeliveryIncomplete, TelegramTarget
 from bot.telegram_limits import PacedRateLimiter
+from tests.conftest import REPO
 from tests.fakes.telegram_api import FakeTelegram
 
 AF = Subscription("country", "AF", "Afghanistan")
@@ -141,3 +147,22 @@ async def test_fan_out_to_a_group_keeps_the_group_limit(rig: Rig) -> None:
         await rig.target.deliver(f"{n}-0", alert(event_id=f"e:{n}"))
     assert len(rig.fake.messages_to(-100)) == 3
     assert rig.fake.violations == []
+
+
+async def test_updates_queued_together_become_one_edit(
+    rig: Rig, redis_client: aioredis.Redis, namespace: str
+) -> None:
+
+    await subscribe(rig, 1)
+    detector = Detector(compile_rules(load_rules(REPO / "rules.yaml")))
+    keys = Keys(namespace)
+    rules = {r.id: r for r in detector.compiled.source.rules}
+    pipeline = Pipeline(detector, EventRecorder(redis_client, rules, detector.compiled.trust, keys))
+    dispatcher = Dispatcher(redis_client, keys, [rig.target], "one")
+    await dispatcher.ensure_group()
+    for n in range(6):
+        await pipeline.submit(Post(id=str(n), text="Kunduz has fallen.", author=f"reporter{n}"))
+    await dispatcher.pump(block_ms=10)
+    assert [s.method for s in rig.fake.sent] == ["sendMessage", "editMessageText"]
+    assert "6 sources" in rig.fake.messages_to(1)[0]
+    assert await dispatcher.drained()

@@ -108,7 +108,7 @@ async def test_a_subscriber_gets_one_mazar_alert_edited_as_sources_add_up_and_mu
     [alert] = alerts(reader)
     assert alert.startswith("🇦🇫 Mazar-i-Sharif (AF) reported fallen or captured")
     assert "@BilalSarwary" in alert and "@ZabihullahM33" in alert
-    assert len(live.fake.calls("editMessageText")) >= 5
+    assert len(live.fake.calls("editMessageText")) >= 1  # queued updates are coalesced into fewer edits
     assert any("Confirmed by @ZabihullahM33" in m for m in live.replies_to(reader))
     assert alerts(muted) == []
     assert await live.store.subscriptions(gone) == []

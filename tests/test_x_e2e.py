@@ -57,7 +57,7 @@ async def test_the_stream_delivers_one_mazar_alert_across_a_dropped_connection(
             for p in posts[half:]:
                 x.post(WATCHED[p["author"]], p["text"], lang=p["lang"], created_at=p["created_at"])
             await eventually(
-                lambda: "4 sources" in "".join(telegram.messages_to(100)), timeout=30, what="all four sources"
+                lambda: "5 sources" in "".join(telegram.messages_to(100)), timeout=30, what="all five sources"
             )
         finally:
             stop.set()
