@@ -141,10 +141,6 @@ class Recorded:
     events: list[dict[str, str]]
     copy: bool = False
 
-    @property
-    def outbox_entries(self) -> int:
-        return sum(1 for e in self.events if e.get("kind") in ("alert", "update"))
-
 
 class EventRecorder:
     """Records matched posts in Redis (dedup, events, outbox) in one round trip per post."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -37,7 +37,6 @@ class PipelineStats:
     updates: int = 0
     held: int = 0
     lost: int = 0
-    matches_by_rule: dict[str, int] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -60,7 +59,6 @@ class Pipeline:
             return matches
         self.stats.matched += 1
         for m in matches:
-            self.stats.matches_by_rule[m.rule] = self.stats.matches_by_rule.get(m.rule, 0) + 1
             metrics.MATCHES.labels(m.rule).inc()
         if self._held:  # keep order: nothing overtakes what is already waiting for Redis
             self._hold(post, matches)

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,7 +68,6 @@ class RunningBot:
     store: SubscriptionStore
     last_alert_at: float = 0.0
     reloads: int = 0
-    errors: list[str] = field(default_factory=list)
 
     stream: XStreamSource | None = None
     poller: XTimelinePoller | None = None
@@ -104,6 +103,7 @@ class RunningBot:
             "last alert delivered": last,
             "posts matched / seen": f"{stats.matched} / {stats.posts}",
             "held while Redis was down": str(stats.held),
+            "rules reloaded since start": str(self.reloads),
             "sources": self._sources_health(),
         }
 

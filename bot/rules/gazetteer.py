@@ -88,12 +88,6 @@ class PlaceIndex:
         hit = self.stems.get(" ".join(cyrillic_stem(w) for w in words))
         return (self.places[hit[0]], True) if hit is not None else None
 
-    def by_geonameid(self, geonameid: int) -> Place | None:
-        for place in self.places:
-            if place.geonameid == geonameid:
-                return place
-        return None
-
 
 def cyrillic_stem(word: str) -> str:
     if len(word) < 4 or not ("а" <= word[-1] <= "я" or word[-1] in "іїєґ"):
