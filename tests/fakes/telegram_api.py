@@ -35,11 +35,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, NoReturn, Self
+from typing import Any, NoReturn
 
 from aiohttp import web
 from telegram import Bot
+
+from tests.fakes.loopback import LoopbackServer
 
 JsonDict = dict[str, Any]
 Handler = Callable[["_Params"], Awaitable[Any]]
@@ -582,13 +583,15 @@ def _member_json(status: str, user: JsonDict, chat_type: str) -> JsonDict:
 # --- the server -------------------------------------------------------------------------------
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """The Bot API on 127.0.0.1 with chats, updates, recorded calls, faults and flood limits.
 
     Limits are messages per window (None turns one off). sendMessage counts towards all three;
     editMessageText only towards the per-chat ones. Requests over a limit get a 429 with
     `retry_after` and are listed in `violations`.
     """
+
+    name = "FakeTelegram"
 
     def __init__(
         self,
@@ -600,6 +603,7 @@ class FakeTelegram:
         jitter_tolerance: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__()
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.sent: list[SentMessage] = []
@@ -625,8 +629,6 @@ class FakeTelegram:
         self._arrival = asyncio.Event()
         self._poll_generation = 0
         self._closing = False
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._methods: dict[str, Handler] = {
             "getMe": self._get_me,
             "logOut": self._return_true,
@@ -649,14 +651,7 @@ class FakeTelegram:
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{path:.*}", self._handle)
-        # handler_cancellation: a long poll whose client hung up ends, as on a real server.
-        runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
+        await super().start()
         # A fresh event: an asyncio.Event belongs to the loop that first waited on it.
         self._arrival = asyncio.Event()
         self._closing = False
@@ -664,25 +659,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         self._closing = True
         self._wake()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        """http://127.0.0.1:PORT, once started."""
-        if self._port is None:
-            raise RuntimeError("FakeTelegram is not started")
-        return f"http://127.0.0.1:{self._port}"
+        await super().stop()
 
     @property
     def base_url(self) -> str:

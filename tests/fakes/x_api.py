@@ -59,6 +59,8 @@ from aiohttp import web
 from tweepy.asynchronous import AsyncClient, AsyncStreamingClient
 from yarl import URL
 
+from tests.fakes.loopback import LoopbackServer
+
 JsonDict = dict[str, Any]
 
 BEARER_TOKEN = "AAAAAAAAAAAAAAAAAAAAAFakeXBearerTokenForFrontwatchTests"
@@ -903,13 +905,15 @@ Handler = Callable[[_Call], Awaitable[web.StreamResponse]]
 # --- the server --------------------------------------------------------------------------------
 
 
-class FakeX:
+class FakeX(LoopbackServer):
     """X API v2 on 127.0.0.1: users, timelines, filtered-stream rules and stream, limits and faults.
 
     `keepalive_seconds` is the stream's keep-alive period (X: 20 s). `rate_limits` overrides
     DEFAULT_RATE_LIMITS per endpoint (None: unlimited). `clock` gives epoch seconds for rate-limit
     windows, default created_at values and snowflake ids.
     """
+
+    name = "FakeX"
 
     def __init__(
         self,
@@ -921,6 +925,7 @@ class FakeX:
         rate_limits: Mapping[str, int | None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.bearer_token = bearer_token
         self.keepalive_seconds = keepalive_seconds
         self.max_rules = max_rules
@@ -946,8 +951,6 @@ class FakeX:
         self._last_id = 0
         self._conn: _StreamConn | None = None
         self._stream_event = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._handlers: dict[str, Handler] = {
             USER_TWEETS: self._user_tweets,
             USER_BY_USERNAME: self._user_by_username,
@@ -962,39 +965,14 @@ class FakeX:
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{path:.*}", self._handle)
-        # handler_cancellation: a stream whose client hung up ends, as on a real server.
-        runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
+        await super().start()
         # A fresh event: an asyncio.Event belongs to the loop that first waited on it.
         self._stream_event = asyncio.Event()
 
     async def stop(self) -> None:
         if self._conn is not None:
             self._conn.queue.put_nowait(_Signal.CLOSE)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        """http://127.0.0.1:PORT, once started: the `base_url` of the Local* tweepy clients."""
-        if self._port is None:
-            raise RuntimeError("FakeX is not started")
-        return f"http://127.0.0.1:{self._port}"
+        await super().stop()
 
     def clients(self, **stream_kwargs: Any) -> TweepyClients:
         """A LocalAsyncClient and a LocalAsyncStreamingClient for this server and its token."""
