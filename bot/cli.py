@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 import tempfile
 import uuid
@@ -23,7 +22,6 @@ from bot.posts import Post, read_posts
 from bot.replay import run_replay
 from bot.rules import Detector, RulesError, compile_rules, load_rules
 from bot.store.connection import RedisUnavailable
-from bot.store.keys import DEFAULT_PREFIX
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
@@ -91,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _rules_path(args: argparse.Namespace) -> Path:
-    return args.rules if args.rules is not None else default_rules_path()
+    """--rules, else RULES_PATH, else ./rules.yaml, else the bundled file."""
+    settings: Settings = args.settings
+    return args.rules or settings.rules_path or default_rules_path()
 
 
 def load_detector_or_fail(path: Path) -> Detector:
@@ -149,11 +149,21 @@ def _replay(
     speed: float | None,
     prefix: str,
     telegram: Settings | None = None,
+    embedded_db: Path | None = None,
 ) -> int:
     detector = load_detector_or_fail(_rules_path(args))
     try:
         result = asyncio.run(
-            run_replay(posts, detector, url, _targets(args), speed=speed, prefix=prefix, telegram=telegram)
+            run_replay(
+                posts,
+                detector,
+                url,
+                _targets(args),
+                speed,
+                prefix,
+                telegram=telegram,
+                embedded_db=embedded_db,
+            )
         )
     except RedisUnavailable as exc:
         raise UserError(str(exc)) from None
@@ -169,11 +179,12 @@ def _replay(
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    url = args.redis or os.environ.get("REDIS_URL") or None
-    with _open_input(args.file) as fh:
-        posts = list(read_posts(fh, _report_bad_line(args.file)))
-    prefix = os.environ.get("FRONTWATCH_NAMESPACE", DEFAULT_PREFIX)
-    return _replay(args, posts, url, args.speed, prefix)
+    settings: Settings = args.settings
+    with _open_input(args.file) as fh:  # posts are read as the replay goes, not all at once
+        posts = read_posts(fh, _report_bad_line(args.file))
+        return _replay(
+            args, posts, args.redis or settings.redis_url, args.speed, settings.frontwatch_namespace
+        )
 
 
 DEMO_SECONDS = 6.0
@@ -194,7 +205,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     span = (max(times) - min(times)).total_seconds() if times else 0.0
     speed = span / DEMO_SECONDS if span else None
     print(DEMO_INTRO.format(seconds=DEMO_SECONDS), file=sys.stderr if args.json else sys.stdout)
-    settings = Settings()
+    settings: Settings = args.settings
     url = args.redis or settings.redis_url
     # A fresh namespace each run, so the demo shows its alerts again however often it is run.
     prefix = f"fw-demo-{uuid.uuid4().hex[:8]}:"
@@ -204,16 +215,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _replay(args, posts, url, speed, prefix, telegram=settings)
     if url is None:
         with tempfile.TemporaryDirectory(prefix="frontwatch-demo-") as data_dir:
-            os.environ["FRONTWATCH_DATA_DIR"] = data_dir
-            return _replay(args, posts, None, speed, prefix)
+            return _replay(args, posts, None, speed, prefix, embedded_db=Path(data_dir) / "demo.rdb")
     return _replay(args, posts, url, speed, prefix)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.run import BotNotConfigured, run_bot
 
-    settings = Settings()
-    rules_path = args.rules or settings.rules_path or default_rules_path()
+    settings: Settings = args.settings
+    rules_path = _rules_path(args)
     load_detector_or_fail(rules_path)  # a broken rules file is reported before anything starts
     try:
         asyncio.run(run_bot(settings, rules_path, args.redis or settings.redis_url))
@@ -251,7 +261,7 @@ def cmd_check_rules(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    args.settings = settings = Settings()
     secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.x_bearer_token) if s]
     configure_logging(args.verbose, settings.log_format, secrets)
     try:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any, Protocol, TextIO
@@ -28,6 +30,11 @@ from bot.alerts import Alert
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, OUTBOX_GROUP, Keys
 
 log = logging.getLogger(__name__)
+
+
+def consumer_name() -> str:
+    """This process's name in the outbox consumer groups: unique per host and process."""
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class Target(Protocol):

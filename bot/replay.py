@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.config import Settings
-from bot.dispatch import Dispatcher, Target
+from bot.dispatch import Dispatcher, Target, consumer_name
 from bot.events import EventRecorder
 from bot.pipeline import Pipeline, PipelineStats
 from bot.posts import Post
@@ -36,10 +35,6 @@ class ReplayResult:
     drained: bool
 
 
-def consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
 async def run_replay(
     posts: Iterable[Post],
     detector: Detector,
@@ -48,9 +43,10 @@ async def run_replay(
     speed: float | None = None,
     prefix: str = "fw:",
     telegram: Settings | None = None,
+    embedded_db: Path | None = None,
 ) -> ReplayResult:
     """Replay posts; with `telegram` settings, alerts also go to the chats subscribed in that namespace."""
-    client, embedded = await connect(redis_url)
+    client, embedded = await connect(redis_url, embedded_db)
     keys = Keys(prefix)
     bot = telegram_bot(telegram) if telegram else None
     if bot is not None and telegram is not None:

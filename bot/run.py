@@ -26,11 +26,10 @@ from tweepy import TweepyException
 
 import handlers
 from bot.config import Settings
-from bot.dispatch import Dispatcher
+from bot.dispatch import Dispatcher, consumer_name
 from bot.events import EventRecorder
 from bot.health import HealthServer
 from bot.pipeline import Pipeline
-from bot.replay import consumer_name
 from bot.rules import Detector, compile_rules, load_rules
 from bot.rules.text import fold_phrase
 from bot.rules_watch import CHECK_EVERY_SECONDS, RulesWatcher

