@@ -29,12 +29,12 @@ import redis.asyncio as aioredis  # noqa: E402
 
 from bench.embedded_redis import embedded_client  # noqa: E402
 from bench.scan_speed import make_stream  # noqa: E402
-from bot.alerts import Alert  # noqa: E402
-from bot.dispatch import Dispatcher  # noqa: E402
-from bot.events import EventRecorder, text_fingerprint  # noqa: E402
-from bot.pipeline import Pipeline  # noqa: E402
+from bot.outbox.alert import Alert  # noqa: E402
+from bot.outbox.consumer import Dispatcher  # noqa: E402
 from bot.posts import Post  # noqa: E402
 from bot.rules import Detector, compile_rules, load_rules  # noqa: E402
+from bot.runtime.pipeline import Pipeline  # noqa: E402
+from bot.store.events import EventRecorder, text_fingerprint  # noqa: E402
 from bot.store.keys import SEEN_TTL_SECONDS, Keys  # noqa: E402
 
 

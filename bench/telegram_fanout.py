@@ -25,16 +25,16 @@ import redis.asyncio as aioredis  # noqa: E402
 from telegram.ext import ExtBot  # noqa: E402
 
 from bench.embedded_redis import embedded_client  # noqa: E402
-from bot.alerts import Alert  # noqa: E402
-from bot.dispatch import Dispatcher  # noqa: E402
-from bot.events import EventRecorder  # noqa: E402
-from bot.pipeline import Pipeline  # noqa: E402
+from bot.outbox.alert import Alert  # noqa: E402
+from bot.outbox.consumer import Dispatcher  # noqa: E402
 from bot.posts import Post  # noqa: E402
 from bot.rules import Detector, compile_rules, load_rules  # noqa: E402
+from bot.runtime.pipeline import Pipeline  # noqa: E402
+from bot.store.events import EventRecorder  # noqa: E402
 from bot.store.keys import Keys  # noqa: E402
-from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore  # noqa: E402
-from bot.telegram_delivery import TelegramTarget  # noqa: E402
-from bot.telegram_limits import OVERALL_PER_SECOND, PacedRateLimiter  # noqa: E402
+from bot.telegram.delivery import TelegramTarget  # noqa: E402
+from bot.telegram.limits import OVERALL_PER_SECOND, PacedRateLimiter  # noqa: E402
+from bot.telegram.subscriptions import ChatSettings, Subscription, SubscriptionStore  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 AF = Subscription("country", "AF", "Afghanistan")

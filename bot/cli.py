@@ -16,11 +16,11 @@ from typing import TextIO
 from bot import __version__
 from bot.bundled import default_rules_path, demo_scenario
 from bot.config import Settings
-from bot.dispatch import ConsoleTarget, JsonLinesTarget, Target
-from bot.logs import configure_logging
+from bot.outbox.consumer import ConsoleTarget, JsonLinesTarget, Target
 from bot.posts import Post, read_posts
-from bot.replay import run_replay
 from bot.rules import Detector, RulesError, compile_rules, load_rules
+from bot.runtime.logs import configure_logging
+from bot.runtime.replay import run_replay
 from bot.store.connection import RedisUnavailable
 
 EXIT_OK = 0
@@ -220,7 +220,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.run import BotNotConfigured, run_bot
+    from bot.runtime.run import BotNotConfigured, run_bot
 
     settings: Settings = args.settings
     rules_path = _rules_path(args)

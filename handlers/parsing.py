@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.subscriptions import Subscription
+from bot.telegram.subscriptions import Subscription
 from handlers.services import Services
 
 MAX_ARGUMENT_CHARS = 120

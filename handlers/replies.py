@@ -1,4 +1,4 @@
-"""What the bot says in reply to commands, in one place (alerts themselves: bot/telegram_text.py)."""
+"""What the bot says in reply to commands, in one place (alerts themselves: bot/telegram/text.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.subscriptions import ChatSettings, Subscription
+from bot.telegram.subscriptions import ChatSettings, Subscription
 
 WELCOME = (
     "<b>frontwatch</b> watches journalists and officials and tells you, within seconds, when a city "

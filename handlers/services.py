@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from telegram.ext import ContextTypes
 
-from bot.subscriptions import SubscriptionStore
+from bot.telegram.subscriptions import SubscriptionStore
 
 SERVICES_KEY = "frontwatch"
 

@@ -7,7 +7,7 @@ from html import escape
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.subscriptions import Added, ChatSettings, Subscription
+from bot.telegram.subscriptions import Added, ChatSettings, Subscription
 from handlers import replies
 from handlers.parsing import Refused, SettingChange, clean, parse_button, parse_subscribe
 from handlers.permissions import may_change, reply

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from bot.alerts import Alert
-from bot.dispatch import Dispatcher
-from bot.events import EventRecorder
-from bot.pipeline import Pipeline
+from bot.outbox.alert import Alert
+from bot.outbox.consumer import Dispatcher
 from bot.posts import Post
 from bot.rules import Detector
+from bot.runtime.pipeline import Pipeline
+from bot.store.events import EventRecorder
 from bot.store.keys import Keys
 from tests.redis_server import RedisServer
 from tests.test_pipeline_events import post

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from bot.alerts import Alert
-from bot.events import EventRecorder
+from bot.outbox.alert import Alert
 from bot.posts import Post, PostRef
 from bot.rules import Detector
+from bot.store.events import EventRecorder
 from bot.store.keys import Keys
 
 KUNDUZ = "The city of Kunduz has fallen to the Taliban."

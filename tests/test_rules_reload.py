@@ -9,9 +9,9 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from bot.run import run_bot
+from bot.runtime.run import run_bot
 from bot.store.keys import Keys
-from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
+from bot.telegram.subscriptions import ChatSettings, Subscription, SubscriptionStore
 from tests.conftest import REPO, eventually, streaming_bot_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.x_api import FakeX

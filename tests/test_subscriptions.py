@@ -7,9 +7,9 @@ import time
 import pytest
 import redis.asyncio as aioredis
 
-from bot.alerts import Alert
+from bot.outbox.alert import Alert
 from bot.store.keys import Keys
-from bot.subscriptions import Added, ChatSettings, Subscription, SubscriptionStore
+from bot.telegram.subscriptions import Added, ChatSettings, Subscription, SubscriptionStore
 from handlers.parsing import Refused, SettingChange, clean, parse_button, parse_duration, parse_subscribe
 from handlers.services import Services
 

@@ -9,16 +9,16 @@ import pytest
 import redis.asyncio as aioredis
 from telegram.ext import ExtBot
 
-from bot.alerts import Alert, Source
-from bot.dispatch import Dispatcher
-from bot.events import EventRecorder
-from bot.pipeline import Pipeline
+from bot.outbox.alert import Alert, Source
+from bot.outbox.consumer import Dispatcher
 from bot.posts import Post
 from bot.rules import Detector, compile_rules, load_rules
+from bot.runtime.pipeline import Pipeline
+from bot.store.events import EventRecorder
 from bot.store.keys import Keys
-from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
-from bot.telegram_delivery import DeliveryIncomplete, TelegramTarget
-from bot.telegram_limits import PacedRateLimiter
+from bot.telegram.delivery import DeliveryIncomplete, TelegramTarget
+from bot.telegram.limits import PacedRateLimiter
+from bot.telegram.subscriptions import ChatSettings, Subscription, SubscriptionStore
 from tests.conftest import REPO
 from tests.fakes.telegram_api import FakeTelegram
 

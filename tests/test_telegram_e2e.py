@@ -17,9 +17,9 @@ import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.run import run_bot
+from bot.runtime.run import run_bot
 from bot.store.keys import Keys
-from bot.subscriptions import ChatSettings, Subscription, SubscriptionStore
+from bot.telegram.subscriptions import ChatSettings, Subscription, SubscriptionStore
 from tests.conftest import REPO, eventually, run_cli
 from tests.fakes.telegram_api import FakeTelegram
 

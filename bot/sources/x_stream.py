@@ -19,8 +19,8 @@ from typing import Any
 from tweepy import StreamRule as TweepyRule
 from tweepy.asynchronous import AsyncStreamingClient
 
-from bot import metrics
 from bot.posts import BadPostLine, Post, post_from_x_v2
+from bot.runtime import metrics
 from bot.sources.x_http import STALL_SECONDS, RedirectingSession
 from bot.sources.x_rules import DEFAULT_MAX_RULE_CHARS, DEFAULT_MAX_RULES, RuleSync, diff_rules, stream_rules
 

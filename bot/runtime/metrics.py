@@ -1,4 +1,4 @@
-"""Prometheus metrics, in one registry of our own (served on /metrics by bot/health.py)."""
+"""Prometheus metrics, in one registry of our own (served on /metrics by bot/runtime/health.py)."""
 
 from __future__ import annotations
 

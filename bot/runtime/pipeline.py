@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot import metrics
-from bot.events import EventRecorder
 from bot.posts import Post
 from bot.rules import Detector, Match
+from bot.runtime import metrics
+from bot.store.events import EventRecorder
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.alert_text import TRUST_LABELS
-from bot.alerts import Alert, Source
+from bot.outbox.alert import Alert, Source
+from bot.outbox.text import TRUST_LABELS
 
 # Telegram refuses a message longer than 4,096 characters (after entities are parsed).
 MAX_MESSAGE_CHARS = 4096

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.dispatch import Dispatcher
+from bot.outbox.consumer import Dispatcher
 
 RECLAIM_EVERY_SECONDS = 30
 # An entry read by a dispatcher that has said nothing for this long is taken over by another.

@@ -14,7 +14,7 @@ from typing import Literal, cast
 
 import redis.asyncio as aioredis
 
-from bot.alerts import Alert
+from bot.outbox.alert import Alert
 from bot.store.keys import Keys
 
 Kind = Literal["all", "rule", "country", "place"]

@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
-from bot.dispatch import Dispatcher, Target, consumer_name
-from bot.events import EventRecorder
-from bot.pipeline import Pipeline, PipelineStats
+from bot.outbox.consumer import Dispatcher, Target, consumer_name
 from bot.posts import Post
 from bot.rules import Detector
-from bot.scheduler import build_scheduler
+from bot.runtime.pipeline import Pipeline, PipelineStats
+from bot.runtime.scheduler import build_scheduler
 from bot.store.connection import connect
+from bot.store.events import EventRecorder
 from bot.store.keys import Keys
-from bot.subscriptions import SubscriptionStore
-from bot.telegram_delivery import TelegramTarget, telegram_bot
+from bot.telegram.delivery import TelegramTarget, telegram_bot
+from bot.telegram.subscriptions import SubscriptionStore
 
 log = logging.getLogger(__name__)
 

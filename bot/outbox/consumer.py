@@ -25,8 +25,8 @@ import redis.asyncio as aioredis
 from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
-from bot.alert_text import plain_text
-from bot.alerts import Alert
+from bot.outbox.alert import Alert
+from bot.outbox.text import plain_text
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, OUTBOX_GROUP, Keys
 
 log = logging.getLogger(__name__)

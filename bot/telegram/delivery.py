@@ -21,17 +21,17 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 
-from bot import metrics
-from bot.alerts import Alert
 from bot.config import Settings
+from bot.outbox.alert import Alert
+from bot.runtime import metrics
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, TELEGRAM_MESSAGE_TTL_SECONDS, Keys
-from bot.subscriptions import ChatSettings, SubscriptionStore
-from bot.telegram_limits import PacedRateLimiter
-from bot.telegram_text import alert_html, confirmation_html
+from bot.telegram.limits import PacedRateLimiter
+from bot.telegram.subscriptions import ChatSettings, SubscriptionStore
+from bot.telegram.text import alert_html, confirmation_html
 
 log = logging.getLogger(__name__)
 
-# Telegram's flood limits are kept by the bot's rate limiter (bot/telegram_limits.py); this many
+# Telegram's flood limits are kept by the bot's rate limiter (bot/telegram/limits.py); this many
 # chats are served at once so the limiter, not the fan-out loop, sets the pace.
 CONCURRENT_SENDS = 30
 NETWORK_RETRIES = 3

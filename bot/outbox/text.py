@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.alerts import Alert
+from bot.outbox.alert import Alert
 
 TRUST_LABELS = {3: "official", 2: "journalist", 1: "known account", 0: "unverified"}
 

@@ -26,22 +26,22 @@ from tweepy import TweepyException
 
 import handlers
 from bot.config import Settings
-from bot.dispatch import Dispatcher, consumer_name
-from bot.events import EventRecorder
-from bot.health import HealthServer
-from bot.pipeline import Pipeline
+from bot.outbox.consumer import Dispatcher, consumer_name
 from bot.rules import Detector, compile_rules, load_rules
 from bot.rules.text import fold_phrase
-from bot.rules_watch import CHECK_EVERY_SECONDS, RulesWatcher
-from bot.scheduler import build_scheduler
+from bot.rules.watch import CHECK_EVERY_SECONDS, RulesWatcher
+from bot.runtime.health import HealthServer
+from bot.runtime.pipeline import Pipeline
+from bot.runtime.scheduler import build_scheduler
 from bot.sources.x_rules import TooManyAccounts, watched_accounts
 from bot.sources.x_stream import XStreamSource
 from bot.sources.x_timeline import XTimelinePoller
 from bot.store.connection import connect
+from bot.store.events import EventRecorder
 from bot.store.keys import Keys
-from bot.subscriptions import SubscriptionStore
-from bot.telegram_delivery import TelegramTarget
-from bot.telegram_limits import PacedRateLimiter
+from bot.telegram.delivery import TelegramTarget
+from bot.telegram.limits import PacedRateLimiter
+from bot.telegram.subscriptions import SubscriptionStore
 from handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -213,7 +213,11 @@ async def _start_sources(bot: RunningBot, settings: Settings, scheduler: AsyncIO
     accounts = watched_accounts(bot.detector.compiled.source)
     if settings.x_mode == "stream":
         bot.stream = XStreamSource(
-            token, settings.x_api_base, bot.pipeline.submit, settings.x_max_rules, settings.x_max_rule_chars
+            token,
+            settings.x_api_base,
+            bot.pipeline.submit,
+            settings.x_max_rules,
+            settings.x_max_rule_chars,
         )
         try:
             await bot.stream.sync_rules(accounts)

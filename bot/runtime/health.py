@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot import metrics
+from bot.runtime import metrics
 
 log = logging.getLogger(__name__)
 

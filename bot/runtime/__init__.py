@@ -1,0 +1,1 @@
+"""Running the pipeline: the live bot, replays, the scheduler, health, metrics and logs."""

@@ -1,0 +1,1 @@
+"""The Telegram side: the one application builder, its limits, delivery of alerts, chats' subscriptions."""
