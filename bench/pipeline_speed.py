@@ -30,10 +30,10 @@ import redis.asyncio as aioredis  # noqa: E402
 from bench.embedded_redis import embedded_client  # noqa: E402
 from bench.scan_speed import make_stream  # noqa: E402
 from bot.outbox.alert import Alert  # noqa: E402
-from bot.outbox.consumer import Dispatcher  # noqa: E402
+from bot.outbox.consumer import OutboxConsumer  # noqa: E402
 from bot.posts import Post  # noqa: E402
 from bot.rules import Detector, compile_rules, load_rules  # noqa: E402
-from bot.runtime.pipeline import Pipeline  # noqa: E402
+from bot.runtime.pipeline import Pipeline, build_pipeline  # noqa: E402
 from bot.store.events import EventRecorder, text_fingerprint  # noqa: E402
 from bot.store.keys import SEEN_TTL_SECONDS, Keys  # noqa: E402
 
@@ -58,8 +58,7 @@ async def used_memory(client: aioredis.Redis) -> int:
 
 
 def pipeline_for(client: aioredis.Redis, detector: Detector, prefix: str) -> Pipeline:
-    rules = {r.id: r for r in detector.compiled.source.rules}
-    return Pipeline(detector, EventRecorder(client, rules, detector.compiled.trust, Keys(prefix)))
+    return build_pipeline(detector.compiled, client, Keys(prefix))
 
 
 async def throughput(client: aioredis.Redis, detector: Detector, posts: list[Post]) -> tuple[float, float]:
@@ -78,7 +77,6 @@ async def throughput(client: aioredis.Redis, detector: Detector, posts: list[Pos
 
 class StampTarget:
     name = "bench"
-    instant = True
 
     def __init__(self) -> None:
         self.arrived: dict[str, float] = {}
@@ -91,7 +89,7 @@ async def latency(client: aioredis.Redis, detector: Detector, count: int) -> lis
     prefix = "bench-latency:"
     pipeline = pipeline_for(client, detector, prefix)
     target = StampTarget()
-    dispatcher = Dispatcher(
+    dispatcher = OutboxConsumer(
         client.__class__.from_url(client_url(client), decode_responses=True), Keys(prefix), [target], "bench"
     )
     await dispatcher.ensure_group()
@@ -136,7 +134,9 @@ async def memory_per_post(client: aioredis.Redis, detector: Detector, tracked: i
             post = Post(
                 id=str(base_id + n), text=f"Kunduz has fallen, update {n}.", author=f"reporter{n % 40}"
             )
-            await recorder.script(keys=[], args=recorder.script_args(post, matches, now), client=pipe)
+            await recorder.script(
+                keys=recorder.script_keys(matches), args=recorder.script_args(post, matches, now), client=pipe
+            )
         await pipe.execute()
     ours = (await used_memory(client) - before) / tracked
     del recorder

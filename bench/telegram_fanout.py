@@ -22,18 +22,20 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import redis.asyncio as aioredis  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 from telegram.ext import ExtBot  # noqa: E402
 
 from bench.embedded_redis import embedded_client  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from bot.outbox.alert import Alert  # noqa: E402
-from bot.outbox.consumer import Dispatcher  # noqa: E402
+from bot.outbox.consumer import OutboxConsumer  # noqa: E402
 from bot.posts import Post  # noqa: E402
 from bot.rules import Detector, compile_rules, load_rules  # noqa: E402
-from bot.runtime.pipeline import Pipeline  # noqa: E402
-from bot.store.events import EventRecorder  # noqa: E402
+from bot.runtime.pipeline import build_pipeline  # noqa: E402
 from bot.store.keys import Keys  # noqa: E402
+from bot.telegram.app import build_application  # noqa: E402
 from bot.telegram.delivery import TelegramTarget  # noqa: E402
-from bot.telegram.limits import OVERALL_PER_SECOND, PacedRateLimiter  # noqa: E402
+from bot.telegram.limits import OVERALL_PER_SECOND  # noqa: E402
 from bot.telegram.subscriptions import ChatSettings, Subscription, SubscriptionStore  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
@@ -41,9 +43,13 @@ AF = Subscription("country", "AF", "Afghanistan")
 
 
 def bot_for(fake: FakeTelegram) -> ExtBot[int]:
-    return ExtBot(
-        fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, rate_limiter=PacedRateLimiter()
+    """The bot `frontwatch run` sends with (same builder: limits, defaults), on the fake server."""
+    settings = Settings(
+        telegram_bot_token=SecretStr(fake.token),
+        telegram_api_base=fake.url,
+        _env_file=None,
     )
+    return build_application(settings).bot
 
 
 async def fan_out(client: aioredis.Redis, chats: int) -> tuple[float, int, int]:
@@ -82,9 +88,8 @@ async def latency(client: aioredis.Redis, detector: Detector, posts: int) -> lis
         fake.add_chat(1, "private")
         bot = bot_for(fake)
         async with bot:
-            rules = {r.id: r for r in detector.compiled.source.rules}
-            pipeline = Pipeline(detector, EventRecorder(client, rules, detector.compiled.trust, keys))
-            dispatcher = Dispatcher(client, keys, [TelegramTarget(bot, store, client, keys)], "bench")
+            pipeline = build_pipeline(detector.compiled, client, keys)
+            dispatcher = OutboxConsumer(client, keys, [TelegramTarget(bot, store, client, keys)], "bench")
             await dispatcher.ensure_group(start="$")
             stop = asyncio.Event()
             running = asyncio.create_task(dispatcher.run(stop))

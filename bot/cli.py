@@ -16,12 +16,13 @@ from typing import TextIO
 from bot import __version__
 from bot.bundled import default_rules_path, demo_scenario
 from bot.config import Settings
-from bot.outbox.consumer import ConsoleTarget, JsonLinesTarget, Target
+from bot.outbox.targets import ConsoleTarget, JsonLinesTarget, Target
 from bot.posts import Post, read_posts
-from bot.rules import Detector, RulesError, compile_rules, load_rules
+from bot.rules import CompiledRules, Detector, RulesError, compile_rules, load_rules
 from bot.runtime.logs import configure_logging
 from bot.runtime.replay import run_replay
 from bot.store.connection import RedisUnavailable
+from bot.telegram.app import TelegramNotReady
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
@@ -36,7 +37,16 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "--rules", type=Path, default=None, help="rules file (default: ./rules.yaml, else the bundled one)"
     )
-    common.add_argument("-v", "--verbose", action="store_true", help="log what happens, to stderr")
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", help="log more, to stderr (run: every detail)"
+    )
+    loudness.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="log less: warnings and errors only (run's default is INFO)",
+    )
     return common
 
 
@@ -85,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-rules", parents=[common], help="validate a rules file")
     check.add_argument("path", nargs="?", type=Path, help="rules file (default: as --rules)")
     check.set_defaults(handler=cmd_check_rules)
+
     return parser
 
 
@@ -94,9 +105,9 @@ def _rules_path(args: argparse.Namespace) -> Path:
     return args.rules or settings.rules_path or default_rules_path()
 
 
-def load_detector_or_fail(path: Path) -> Detector:
+def load_rules_or_fail(path: Path) -> CompiledRules:
     try:
-        return Detector(compile_rules(load_rules(path)))
+        return compile_rules(load_rules(path))
     except RulesError as exc:
         raise UserError(exc.report()) from None
 
@@ -124,7 +135,7 @@ def _report_bad_line(name: str) -> Callable[[int, str], None]:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    detector = load_detector_or_fail(_rules_path(args))
+    detector = Detector(load_rules_or_fail(_rules_path(args)))
     posts = matches = 0
     out = sys.stdout
     with _open_input(args.file) as fh:
@@ -151,12 +162,12 @@ def _replay(
     telegram: Settings | None = None,
     embedded_db: Path | None = None,
 ) -> int:
-    detector = load_detector_or_fail(_rules_path(args))
+    rules = load_rules_or_fail(_rules_path(args))
     try:
         result = asyncio.run(
             run_replay(
                 posts,
-                detector,
+                rules,
                 url,
                 _targets(args),
                 speed,
@@ -165,7 +176,7 @@ def _replay(
                 embedded_db=embedded_db,
             )
         )
-    except RedisUnavailable as exc:
+    except (RedisUnavailable, TelegramNotReady) as exc:
         raise UserError(str(exc)) from None
     s = result.stats
     print(
@@ -220,17 +231,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.runtime.run import BotNotConfigured, run_bot
+    from bot.runtime.run import StartupFailed, run_bot
 
     settings: Settings = args.settings
-    rules_path = _rules_path(args)
-    load_detector_or_fail(rules_path)  # a broken rules file is reported before anything starts
     try:
-        asyncio.run(run_bot(settings, rules_path, args.redis or settings.redis_url))
-    except BotNotConfigured as exc:
-        raise UserError(str(exc)) from None
-    except RedisUnavailable as exc:
-        raise UserError(str(exc)) from None
+        asyncio.run(run_bot(settings, _rules_path(args), args.redis or settings.redis_url))
+    except StartupFailed as exc:
+        raise UserError(f"not started: {exc}") from None
     return EXIT_OK
 
 
@@ -259,11 +266,18 @@ def cmd_check_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _log_level(args: argparse.Namespace) -> int:
+    """`run` is a service: INFO by default (start-up, sources, deliveries). Other commands: warnings."""
+    if args.command == "run":
+        return logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
+    return logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.settings = settings = Settings()
     secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.x_bearer_token) if s]
-    configure_logging(args.verbose, settings.log_format, secrets)
+    configure_logging(_log_level(args), settings.log_format, secrets)
     try:
         result: int = args.handler(args)
         return result

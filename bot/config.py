@@ -12,7 +12,10 @@ from bot.store.keys import DEFAULT_PREFIX
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value means unset (DESIGN §4): `cp .env.example .env` leaves every default in force.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     telegram_bot_token: SecretStr | None = Field(None, description="from @BotFather")
     telegram_api_base: str = Field(

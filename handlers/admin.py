@@ -5,20 +5,19 @@ from __future__ import annotations
 from html import escape
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.rules import RulesError
 from handlers import replies
 from handlers.permissions import is_admin, reply
-from handlers.services import services
+from handlers.services import Context
 
 
-async def reload_rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload_rules(update: Update, context: Context) -> None:
     if not is_admin(update, context):
         await reply(update, replies.NOT_ADMIN)
         return
     try:
-        report = await services(context).reload_rules()
+        report = await context.bot_data.reload_rules()
     except RulesError as exc:
         text = (
             "The new rules.yaml has problems; the old rules keep running.\n<pre>"
@@ -29,11 +28,11 @@ async def reload_rules(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, "Rules reloaded.\n<pre>" + escape(report)[:3500] + "</pre>")
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: Context) -> None:
     if not is_admin(update, context):
         await reply(update, replies.NOT_ADMIN)
         return
-    svc = services(context)
+    svc = context.bot_data
     counters = await svc.store.counters()
     lines = [f"chats following something: {await svc.store.count_chats()}"]
     lines += [f"{name.replace('_', ' ')}: {value}" for name, value in sorted(counters.items())]

@@ -7,39 +7,37 @@ import time
 from html import escape
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from handlers import replies
 from handlers.parsing import Refused, parse_duration
 from handlers.permissions import may_change, reply
-from handlers.services import services
+from handlers.services import Context
 
 log = logging.getLogger("frontwatch.handlers")
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def start(update: Update, context: Context) -> None:
+    svc = context.bot_data
     keyboard = replies.country_keyboard(svc.focus_countries(), svc.countries)
     await reply(update, replies.WELCOME, keyboard)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def help_command(update: Update, context: Context) -> None:
+    svc = context.bot_data
     user = update.effective_user
     admin = replies.ADMIN_HELP if user and user.id in svc.admin_ids else ""
     await reply(update, replies.HELP.format(admin=admin))
 
 
-async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def list_subscriptions(update: Update, context: Context) -> None:
+    svc = context.bot_data
     chat_id = update.effective_chat.id if update.effective_chat else 0
     subs = await svc.store.subscriptions(chat_id)
     await reply(update, replies.subscriptions_text(subs, await svc.store.settings(chat_id)))
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def status(update: Update, context: Context) -> None:
+    svc = context.bot_data
     chat_id = update.effective_chat.id if update.effective_chat else 0
     subs = await svc.store.subscriptions(chat_id)
     text = replies.subscriptions_text(subs, await svc.store.settings(chat_id))
@@ -50,10 +48,10 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text)
 
 
-async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def mute(update: Update, context: Context) -> None:
     if not await may_change(update, context):
         return
-    svc = services(context)
+    svc = context.bot_data
     try:
         seconds = parse_duration(" ".join(context.args or []) or "1h")
     except Refused as exc:
@@ -68,23 +66,21 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unmute(update: Update, context: Context) -> None:
     if not await may_change(update, context):
         return
-    svc = services(context)
+    svc = context.bot_data
     chat_id = update.effective_chat.id if update.effective_chat else 0
     await svc.store.update_settings(chat_id, muted_until=0)
     await reply(update, "🔔 Alerts are on again.")
 
 
-async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown(update: Update, context: Context) -> None:
     await reply(update, replies.UNKNOWN_COMMAND)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Any exception in a handler: logged with its traceback, and a polite line to the user."""
     log.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat:
-        await context.bot.send_message(
-            update.effective_chat.id, replies.INTERNAL_ERROR, parse_mode=ParseMode.HTML
-        )
+        await context.bot.send_message(update.effective_chat.id, replies.INTERNAL_ERROR)

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from handlers import replies
-from handlers.services import services
+from handlers.services import Context
 
 
 async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
     message = update.effective_message
     if message is not None:
-        await message.reply_text(
-            text, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
-        )
+        await message.reply_text(text, reply_markup=keyboard)
 
 
-async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def may_change(update: Update, context: Context) -> bool:
     """Private chats and channels: yes. Groups: only the group's administrators. Refusals are answered."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
@@ -38,9 +35,9 @@ async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     return False
 
 
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def is_admin(update: Update, context: Context) -> bool:
     user = update.effective_user
-    return bool(user and user.id in services(context).admin_ids)
+    return bool(user and user.id in context.bot_data.admin_ids)
 
 
 async def _refuse(update: Update, text: str) -> None:

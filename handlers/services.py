@@ -1,32 +1,55 @@
-"""What the handlers need from the running bot, kept in `application.bot_data` under one key."""
+"""What the handlers need from the running bot: `context.bot_data`, typed through PTB's ContextTypes.
+
+python-telegram-bot creates `bot_data` itself, empty (`ContextTypes(bot_data=Services)`); the
+runtime fills it once with `wire`, before polling starts, so every handler finds it ready.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from typing import Any
 
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.telegram.subscriptions import SubscriptionStore
 
-SERVICES_KEY = "frontwatch"
+PlaceFound = tuple[int | None, str, str]  # (geonameid, name, country code)
 
 
-@dataclass
 class Services:
     store: SubscriptionStore
     admin_ids: frozenset[int]
     rule_ids: Callable[[], list[str]]
     countries: dict[str, str]  # ISO code -> English name
     focus_countries: Callable[[], list[str]]  # codes offered as buttons
-    find_place: Callable[[str], tuple[int | None, str, str] | None]  # name -> (geonameid, name, country)
+    find_place: Callable[[str], PlaceFound | None]
     reload_rules: Callable[[], Awaitable[str]]  # returns a report; raises RulesError
     health: Callable[[], Awaitable[dict[str, str]]]  # for admins' /status and /stats
-    started_at: float = field(default_factory=time.time)
+    started_at: float
+
+    def wire(
+        self,
+        *,
+        store: SubscriptionStore,
+        admin_ids: frozenset[int],
+        rule_ids: Callable[[], list[str]],
+        countries: dict[str, str],
+        focus_countries: Callable[[], list[str]],
+        find_place: Callable[[str], PlaceFound | None],
+        reload_rules: Callable[[], Awaitable[str]],
+        health: Callable[[], Awaitable[dict[str, str]]],
+    ) -> None:
+        self.store = store
+        self.admin_ids = admin_ids
+        self.rule_ids = rule_ids
+        self.countries = countries
+        self.focus_countries = focus_countries
+        self.find_place = find_place
+        self.reload_rules = reload_rules
+        self.health = health
+        self.started_at = time.time()
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    found = context.application.bot_data[SERVICES_KEY]
-    assert isinstance(found, Services)
-    return found
+Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Services]
+CONTEXT_TYPES = ContextTypes(bot_data=Services)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from html import escape
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.telegram.subscriptions import Added, ChatSettings, Subscription
 from handlers import replies
 from handlers.parsing import Refused, SettingChange, clean, parse_button, parse_subscribe
 from handlers.permissions import may_change, reply
-from handlers.services import Services, services
+from handlers.services import Context, Services
 
 
 def _chat(update: Update) -> ChatSettings:
@@ -20,8 +19,8 @@ def _chat(update: Update) -> ChatSettings:
     return ChatSettings(chat_id=chat.id, chat_type=chat.type, title=clean(chat.title or chat.full_name or ""))
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def subscribe(update: Update, context: Context) -> None:
+    svc = context.bot_data
     if not context.args:
         await reply(
             update,
@@ -54,8 +53,8 @@ async def _apply(svc: Services, chat: ChatSettings, parsed: Subscription | Setti
     return f"✅ This chat now follows {escape(parsed.label)}. Alerts arrive here as they happen."
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def unsubscribe(update: Update, context: Context) -> None:
+    svc = context.bot_data
     chat = _chat(update)
     subs = await svc.store.subscriptions(chat.chat_id)
     if not subs:
@@ -92,11 +91,11 @@ def _find(subs: list[Subscription], wanted: str, args: list[str], svc: Services)
     return next((s for s in subs if s.key == key), None)
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
-    svc = services(context)
+    svc = context.bot_data
     try:
         sub = parse_button(query.data or "", svc)
     except Refused as exc:
@@ -112,4 +111,4 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = await _apply(svc, chat, sub)
     await query.answer(text.replace("✅ ", "")[:190])
     if query.message is not None:
-        await context.bot.send_message(chat.chat_id, text, parse_mode="HTML")
+        await context.bot.send_message(chat.chat_id, text)

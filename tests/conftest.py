@@ -51,6 +51,16 @@ async def eventually(condition: Callable[[], bool], timeout: float = 20.0, what:
         await asyncio.sleep(0.05)
 
 
+def telegram_settings(telegram_url: str, telegram_token: str, **extra: Any) -> Settings:
+    """Settings of a bot on the fake Telegram server, nothing else configured (no .env read)."""
+    return Settings(
+        telegram_bot_token=SecretStr(telegram_token),
+        telegram_api_base=telegram_url,
+        _env_file=None,  # type: ignore[call-arg]
+        **extra,
+    )
+
+
 def streaming_bot_settings(
     telegram_url: str, telegram_token: str, x_url: str, namespace: str, **extra: Any
 ) -> Settings:

@@ -10,19 +10,16 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.outbox.alert import Alert
-from bot.outbox.consumer import Dispatcher
+from bot.outbox.consumer import OutboxConsumer
 from bot.posts import Post
 from bot.rules import Detector
-from bot.runtime.pipeline import Pipeline
-from bot.store.events import EventRecorder
+from bot.runtime.pipeline import Pipeline, build_pipeline
 from bot.store.keys import Keys
 from tests.redis_server import RedisServer
 from tests.test_pipeline_events import post
 
 
 class RecordingTarget:
-    instant = False
-
     def __init__(self, name: str, failures: int = 0) -> None:
         self.name = name
         self.failures = failures
@@ -38,10 +35,8 @@ class RecordingTarget:
 def pipeline_for(
     client: aioredis.Redis, detector: Detector, namespace: str, held_limit: int = 100
 ) -> Pipeline:
-    rules = {r.id: r for r in detector.compiled.source.rules}
-    return Pipeline(
-        detector, EventRecorder(client, rules, detector.compiled.trust, Keys(namespace)), held_limit
-    )
+    pipeline = build_pipeline(detector.compiled, client, Keys(namespace))
+    return Pipeline(pipeline.detector, pipeline.recorder, held_limit)
 
 
 async def test_an_entry_is_acknowledged_only_after_every_target_accepted_it(
@@ -49,7 +44,7 @@ async def test_an_entry_is_acknowledged_only_after_every_target_accepted_it(
 ) -> None:
     await pipeline_for(redis_client, detector, namespace).submit(post("1", "a"))
     steady, flaky = RecordingTarget("console"), RecordingTarget("telegram", failures=1)
-    dispatcher = Dispatcher(redis_client, Keys(namespace), [steady, flaky], "worker-1")
+    dispatcher = OutboxConsumer(redis_client, Keys(namespace), [steady, flaky], "worker-1")
     await dispatcher.ensure_group()
     assert await dispatcher.pump(block_ms=10) == 1
     assert not await dispatcher.drained()  # telegram failed: the entry stays pending
@@ -66,11 +61,11 @@ async def test_entries_read_by_a_dispatcher_that_died_are_delivered_once_by_anot
         await pipeline.submit(post(str(i), author))
     keys = Keys(namespace)
     target = RecordingTarget("console")
-    dead = Dispatcher(redis_client, keys, [target], "dead-worker")
+    dead = OutboxConsumer(redis_client, keys, [target], "dead-worker")
     await dead.ensure_group()
     # The dead worker read everything and crashed before delivering or acknowledging.
     await redis_client.xreadgroup(dead.group, "dead-worker", {keys.outbox(): ">"}, count=10)
-    survivor = Dispatcher(redis_client, keys, [target], "survivor")
+    survivor = OutboxConsumer(redis_client, keys, [target], "survivor")
     assert await survivor.reclaim(min_idle_ms=0) == 3
     assert await survivor.reclaim(min_idle_ms=0) == 0
     assert [kind for kind, _ in target.received] == ["alert", "update", "update"]
@@ -83,12 +78,12 @@ async def test_a_redelivered_entry_is_not_sent_twice_to_a_target(
     await pipeline_for(redis_client, detector, namespace).submit(post("1", "a"))
     keys = Keys(namespace)
     target = RecordingTarget("console")
-    first = Dispatcher(redis_client, keys, [target], "first")
+    first = OutboxConsumer(redis_client, keys, [target], "first")
     await first.ensure_group()
     [(_, entries)] = await redis_client.xreadgroup(first.group, "first", {keys.outbox(): ">"}, count=1)
     entry_id, fields = entries[0]
     assert await first.handle(entry_id, fields)
-    second = Dispatcher(redis_client, keys, [target], "second")
+    second = OutboxConsumer(redis_client, keys, [target], "second")
     assert await second.handle(entry_id, fields)  # e.g. a reclaim racing the ack
     assert len(target.received) == 1
 

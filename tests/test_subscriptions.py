@@ -81,7 +81,8 @@ def services() -> Services:
         return {}
 
     places = {"kunduz": (1135689, "Kunduz", "AF")}
-    return Services(
+    wired = Services()
+    wired.wire(
         store=None,  # type: ignore[arg-type]  # parsing never touches the store
         admin_ids=frozenset({1}),
         rule_ids=lambda: ["city-fallen"],
@@ -91,6 +92,7 @@ def services() -> Services:
         reload_rules=nothing,
         health=no_health,
     )
+    return wired
 
 
 @pytest.mark.parametrize(

@@ -199,7 +199,7 @@ async def test_sigterm_stops_the_bot_cleanly(redis_url: str, namespace: str) -> 
         lines = [
             json.loads(line) for line in stderr.decode().splitlines()
         ]  # LOG_FORMAT=json: one object a line
-        assert any("stopping: polling first" in entry["msg"] for entry in lines)
+        assert any("stopping: sources and polling first" in entry["msg"] for entry in lines)
         assert fake.token not in stderr.decode() and fake.token.split(":")[1] not in stderr.decode()
         assert fake.calls("setMyCommands"), "the command menu is published at start"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.rules import parse_rules
-from bot.sources.x_rules import StreamRule, TooManyAccounts, diff_rules, stream_rules, watched_accounts
+from bot.runtime.sources import watched_accounts
+from bot.sources.x_rules import StreamRule, TooManyAccounts, diff_rules, stream_rules
 
 RULES = """
 account_groups:

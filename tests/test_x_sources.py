@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -34,6 +33,15 @@ async def next_round(poller: XTimelinePoller) -> int:
     return await poller.poll_all(ACCOUNTS)
 
 
+def polling(
+    fake_x: FakeX, redis_client: aioredis.Redis, keys: Keys, got: Collected, budget: int = 10_000
+) -> XTimelinePoller:
+    """A poller whose rounds the test runs itself (its own schedule is not started)."""
+    poller = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, keys, ACCOUNTS, budget)
+    poller.emit = got
+    return poller
+
+
 class Collected:
     def __init__(self) -> None:
         self.posts: list[Post] = []
@@ -48,9 +56,8 @@ class Collected:
 @pytest.fixture
 async def stream(fake_x: FakeX) -> AsyncIterator[tuple[XStreamSource, Collected]]:
     got = Collected()
-    source = XStreamSource(BEARER_TOKEN, fake_x.url, got, stall_seconds=1.5)
-    await source.sync_rules(ACCOUNTS)
-    source.start()
+    source = XStreamSource(BEARER_TOKEN, fake_x.url, ACCOUNTS, stall_seconds=1.5)
+    await source.start(got)
     await fake_x.wait_for_stream()
     yield source, got
     await source.stop()
@@ -59,7 +66,7 @@ async def stream(fake_x: FakeX) -> AsyncIterator[tuple[XStreamSource, Collected]
 async def test_stream_rules_are_synced_by_diff_and_other_tools_rules_are_kept(fake_x: FakeX) -> None:
     fake_x.add_rule("cats OR dogs", "another-tool")
     fake_x.add_rule("from:TOLOnews", "frontwatch:accounts:9")
-    source = XStreamSource(BEARER_TOKEN, fake_x.url, Collected())
+    source = XStreamSource(BEARER_TOKEN, fake_x.url, ACCOUNTS)
     first = await source.sync_rules(ACCOUNTS)
     assert (len(first.add), len(first.delete_ids)) == (1, 1)
     assert sorted(r["value"] for r in fake_x.rules) == ["cats OR dogs", "from:BilalSarwary OR from:TOLOnews"]
@@ -133,13 +140,38 @@ async def test_malformed_payloads_are_logged_trimmed_and_skipped(
 async def test_a_wrong_token_stops_the_stream_with_a_clear_line_and_no_token_in_it(
     fake_x: FakeX, caplog: pytest.LogCaptureFixture
 ) -> None:
-    source = XStreamSource("not-the-token", fake_x.url, Collected())
+    source = XStreamSource("not-the-token", fake_x.url, ACCOUNTS)
     with caplog.at_level(logging.ERROR):
-        task = source.start()
-        await asyncio.wait_for(task, timeout=10)
+        await source.start(Collected())
+        await eventually(lambda: bool(source.stats.stopped_reason), what="the stream to stop")
     assert "refused the bearer token (HTTP 401)" in source.stats.stopped_reason
+    assert not source.state().healthy and "X_BEARER_TOKEN" in source.state().detail
     assert "not-the-token" not in caplog.text
-    await source.client.session.close()
+    await source.stop()
+
+
+async def test_an_unreachable_x_is_reported_down_and_retried_until_it_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    got = Collected()
+    async with FakeX(keepalive_seconds=0.2) as fake:
+        fake.add_user("1001", "BilalSarwary")
+        url = fake.url
+    source = XStreamSource(BEARER_TOKEN, url, ACCOUNTS)  # nothing listens there now
+    with caplog.at_level(logging.WARNING):
+        await source.start(got)
+        await eventually(lambda: "cannot sync stream rules" in source.state().detail, what="down")
+        assert not source.state().healthy
+        back = FakeX(keepalive_seconds=0.2)
+        back.port_wanted = int(url.rsplit(":", 1)[1])
+        async with back:
+            back.add_user("1001", "BilalSarwary")
+            await back.wait_for_stream(timeout=30)
+            back.post("1001", "through once X is back")
+            await eventually(lambda: got.texts() == ["through once X is back"], what="a post")
+            assert source.state().healthy
+            await source.stop()
+    assert "retry #1" in caplog.text
 
 
 async def test_a_restarted_poller_resumes_from_its_since_id(
@@ -148,16 +180,16 @@ async def test_a_restarted_poller_resumes_from_its_since_id(
     fake_x.post("1001", "old news, before watching began")
     got = Collected()
     keys = Keys(namespace)
-    first = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, keys, got, monthly_read_budget=10_000)
+    first = polling(fake_x, redis_client, keys, got)
     assert await next_round(first) == 0  # watching starts now
     fake_x.post("1001", "one")
     fake_x.post("1002", "two")
     assert await next_round(first) == 2
-    await first.close()
+    await first.stop()
     fake_x.post("1001", "three")
-    restarted = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, keys, got, monthly_read_budget=10_000)
+    restarted = polling(fake_x, redis_client, keys, got)
     assert await next_round(restarted) == 1
-    await restarted.close()
+    await restarted.stop()
     assert got.texts() == ["one", "two", "three"]
     lookups = fake_x.calls("/2/users/by/username")
     assert len(lookups) == 2, "each account's user id is looked up once and kept in Redis"
@@ -166,7 +198,7 @@ async def test_a_restarted_poller_resumes_from_its_since_id(
 async def test_a_429_pauses_polling_until_the_reset_time(
     fake_x: FakeX, redis_client: aioredis.Redis, namespace: str
 ) -> None:
-    poller = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, Keys(namespace), Collected(), 10_000)
+    poller = polling(fake_x, redis_client, Keys(namespace), Collected())
     await next_round(poller)
     reset = int(time.time()) + 600
     fake_x.fail_next(
@@ -177,7 +209,7 @@ async def test_a_429_pauses_polling_until_the_reset_time(
     calls = len(fake_x.requests)
     assert await next_round(poller) == 0
     assert len(fake_x.requests) == calls, "no request while paused"
-    await poller.close()
+    await poller.stop()
     assert USER_TWEETS
 
 
@@ -185,9 +217,7 @@ async def test_the_monthly_read_budget_stops_polling_when_spent(
     fake_x: FakeX, redis_client: aioredis.Redis, namespace: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     got = Collected()
-    poller = XTimelinePoller(
-        BEARER_TOKEN, fake_x.url, redis_client, Keys(namespace), got, monthly_read_budget=2
-    )
+    poller = polling(fake_x, redis_client, Keys(namespace), got, budget=2)
     await next_round(poller)
     for n in range(3):
         fake_x.post("1001", f"post {n}")
@@ -196,32 +226,31 @@ async def test_the_monthly_read_budget_stops_polling_when_spent(
         fake_x.post("1001", "one more")
         assert await next_round(poller) == 0
     assert "read budget" in caplog.text
-    await poller.close()
+    await poller.stop()
 
 
 async def test_polls_are_spaced_by_what_the_rate_limit_headers_leave(
     fake_x: FakeX, redis_client: aioredis.Redis, namespace: str
 ) -> None:
     fake_x.set_rate_limit(USER_TWEETS, 4)  # 4 timeline reads per 15 minutes, two accounts
-    poller = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, Keys(namespace), Collected(), 10_000)
+    poller = polling(fake_x, redis_client, Keys(namespace), Collected())
     await poller.poll_all(ACCOUNTS)
     assert poller.next_round_at > time.time() + 60, "the rest of the window is spread over the rounds left"
     calls = len(fake_x.requests)
     assert await poller.poll_all(ACCOUNTS) == 0
     assert len(fake_x.requests) == calls
-    await poller.close()
+    await poller.stop()
 
 
 async def test_http_errors_and_429s_on_the_stream_are_backed_off_as_x_documents(fake_x: FakeX) -> None:
     got = Collected()
-    source = XStreamSource(BEARER_TOKEN, fake_x.url, got)
-    await source.sync_rules(ACCOUNTS)
+    source = XStreamSource(BEARER_TOKEN, fake_x.url, ACCOUNTS)
     fake_x.fail_next("/2/tweets/search/stream", 503, exact=True)
     fake_x.fail_next(
         "/2/tweets/search/stream", 429, exact=True, headers={"x-rate-limit-reset": str(int(time.time()) + 60)}
     )
     with scaled_stream_backoff(0.01) as delays:
-        source.start()
+        await source.start(got)
         await fake_x.wait_for_stream(timeout=10)
         fake_x.post("1001", "through at last")
         await eventually(lambda: got.texts() == ["through at last"], what="a post after the errors")

@@ -42,6 +42,16 @@ class Alert(BaseModel):
     evidence: list[str] = Field(default_factory=list)
     sources_list: list[Source] = Field(default_factory=list)
     first_at: float = 0.0
+    # An opt-in rule's alerts go only to chats that follow that rule by name (city-contested).
+    opt_in: bool = False
+    change: Literal["fallen", "contested"] = "fallen"  # the rule's kind
+
+    @property
+    def headline_verb(self) -> str:
+        """What the alert says happened to the place, in the alert's headline."""
+        if self.change == "contested":
+            return "reported contested (forces entered, fighting inside or part of it held)"
+        return "reported fallen or captured"
 
     @field_validator("geonameid", "country", "lang", mode="before")
     @classmethod

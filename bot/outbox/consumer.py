@@ -2,34 +2,37 @@
 
 An entry is acknowledged only after every target accepted it. Each (entry, target) delivery is
 marked 'sending' before and 'sent' after, so an entry read twice (a reclaim after a crash, two
-dispatchers) is never delivered twice. What a crash in the middle means depends on the target:
-- an *instant* target (the console, a JSON lines stream) writes without waiting on I/O, so a crash
-  with the mark still 'sending' almost surely came after the write (during the Redis round trip of
-  the 'sent' mark): the delivery counts as done and is not repeated;
-- a remote target (Telegram) may have been cut off mid-request: its 'sending' mark expires and the
-  entry is delivered again (at least once: losing an alert is worse than repeating one).
+consumers) is not delivered twice while its first delivery is alive. A 'sending' mark is never read
+as 'sent': when its holder dies the mark expires and the entry is delivered again (at least once:
+losing an alert is worse than repeating one). While the holder works, the mark is kept alive.
+
+The stream is trimmed only below the oldest entry some group has not acknowledged: undelivered
+work is never discarded, whatever the backlog.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
-import sys
 from collections.abc import Callable
-from typing import Any, Protocol, TextIO
+from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
+from bot.backoff import retrying
 from bot.outbox.alert import Alert
-from bot.outbox.text import plain_text
+from bot.outbox.marks import kept_alive
+from bot.outbox.targets import Target
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, OUTBOX_GROUP, Keys
 
 log = logging.getLogger(__name__)
+
+# Redis down while delivering: retried with back-off up to this wait between tries.
+REDIS_RETRY_MAX_SECONDS = 10.0
 
 
 def consumer_name() -> str:
@@ -37,53 +40,7 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-class Target(Protocol):
-    """Somewhere alerts go. `deliver` returns once the target accepted the alert, or raises."""
-
-    name: str
-    instant: bool  # see the module docstring
-
-    async def deliver(self, entry_id: str, alert: Alert) -> None: ...
-
-
-class ConsoleTarget:
-    name = "console"
-    instant = True
-
-    def __init__(self, out: TextIO | None = None) -> None:
-        self.out = out or sys.stdout
-
-    async def deliver(self, entry_id: str, alert: Alert) -> None:
-        self.out.write(plain_text(alert) + "\n\n")
-        self.out.flush()
-
-
-class JsonLinesTarget:
-    """The Alerts JSONL contract of DESIGN §4, one object per alert or update."""
-
-    name = "jsonl"
-    instant = True
-
-    def __init__(self, out: TextIO | None = None) -> None:
-        self.out = out or sys.stdout
-
-    async def deliver(self, entry_id: str, alert: Alert) -> None:
-        record = {
-            "kind": alert.kind,
-            "event_id": alert.event_id,
-            "rule": alert.rule,
-            "location": alert.location,
-            "geonameid": alert.geonameid,
-            "country": alert.country,
-            "sources": alert.sources,
-            "post_ids": alert.post_ids,
-            "text": plain_text(alert),
-        }
-        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self.out.flush()
-
-
-class Dispatcher:
+class OutboxConsumer:
     def __init__(
         self,
         client: aioredis.Redis,
@@ -101,13 +58,13 @@ class Dispatcher:
         self.delivered = 0
         self.failed = 0
         # One consumer group per kind of delivery: a replay printing to its console and a bot
-        # sending to Telegram both receive every entry; dispatchers of one kind share the work.
+        # sending to Telegram both receive every entry; consumers of one kind share the work.
         # Targets that show an event as one edited message need only the newest of queued updates.
         self.coalesce = bool(targets) and all(getattr(t, "coalesces_updates", False) for t in targets)
         self.group = group or f"{OUTBOX_GROUP}:{'+'.join(sorted(t.name for t in targets)) or 'none'}"
 
     async def ensure_group(self, start: str = "0") -> None:
-        """Create this dispatcher's group if new, from `start`: "0" the whole outbox, "$" new entries."""
+        """Create this consumer's group if new, from `start`: "0" the whole outbox, "$" new entries."""
         try:
             await self.client.xgroup_create(self.keys.outbox(), self.group, id=start, mkstream=True)
         except ResponseError as exc:
@@ -166,17 +123,21 @@ class Dispatcher:
         return False
 
     async def _finish(self, entry_id: str) -> None:
-        """Acknowledge a delivered entry; the stream itself is capped by length (OUTBOX_MAXLEN)."""
         await self.client.xack(self.keys.outbox(), self.group, entry_id)
 
     async def _deliver_once(self, entry_id: str, alert: Alert, target: Target) -> bool:
         key = self.keys.delivery(entry_id, target.name)
-        lock_ttl = DELIVERED_TTL_SECONDS if target.instant else DELIVERY_LOCK_SECONDS
-        if not await self.client.set(key, f"sending:{self.consumer}", nx=True, ex=lock_ttl):
-            state = await self.client.get(key)
-            return bool(state == "sent" or (target.instant and state is not None))
+        if not await self.client.set(key, f"sending:{self.consumer}", nx=True, ex=DELIVERY_LOCK_SECONDS):
+            return bool(await self.client.get(key) == "sent")  # another consumer's delivery is alive
+
+        async def still_mine() -> None:  # resets the entry's idle time, so no one reclaims it
+            await self.client.xclaim(
+                self.keys.outbox(), self.group, self.consumer, 0, [entry_id], justid=True
+            )
+
         try:
-            await target.deliver(entry_id, alert)
+            async with kept_alive(self.client, key, DELIVERY_LOCK_SECONDS, still_mine):
+                await target.deliver(entry_id, alert)
         except Exception as exc:  # a target's failure must not stop the others or the loop
             await self.client.delete(key)
             self.failed += 1
@@ -199,17 +160,42 @@ class Dispatcher:
             return bool(info["length"] == 0)
         return bool(group["pending"] == 0 and group["last-delivered-id"] == info["last-generated-id"])
 
+    async def trim_delivered(self) -> int:
+        """Delete entries every group has acknowledged; returns how many went. Nothing unacknowledged goes."""
+        stream = self.keys.outbox()
+        try:
+            groups = await self.client.xinfo_groups(stream)
+        except ResponseError:  # no stream yet
+            return 0
+        if not groups:
+            return 0
+        floors = [await self._group_floor(stream, g) for g in groups]
+        removed = await self.client.xtrim(stream, minid=min(floors, key=_id_order), approximate=False)
+        return int(removed)
+
+    async def _group_floor(self, stream: str, group: dict[str, Any]) -> str:
+        """The oldest id this group still needs: its oldest pending entry, else the next unread."""
+        if group["pending"]:
+            summary: Any = await self.client.xpending(stream, group["name"])
+            return str(summary["min"])
+        ms, seq = (int(part) for part in str(group["last-delivered-id"]).split("-"))
+        return f"{ms}-{seq + 1}"
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; Redis errors are logged and retried with back-off."""
-        delay = 0.5
+        """Deliver until `stop` is set; a Redis outage is waited out with back-off."""
         while not stop.is_set():
-            try:
-                await self.pump()
-                delay = 0.5
-            except (OSError, ConnectionError, aioredis.RedisError) as exc:
-                log.warning("dispatcher: Redis unavailable (%s); retrying in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+            async for attempt in retrying(
+                lambda e: isinstance(e, OSError | ConnectionError | aioredis.RedisError),
+                "outbox read",
+                maximum=REDIS_RETRY_MAX_SECONDS,
+            ):
+                with attempt:
+                    await self.pump()
+
+
+def _id_order(entry_id: str) -> tuple[int, int]:
+    ms, seq = entry_id.split("-")
+    return int(ms), int(seq)
 
 
 def _superseded_updates(entries: list[tuple[str, dict[str, Any]]]) -> set[str]:

@@ -21,7 +21,7 @@ def plain_text(alert: Alert) -> str:
     head = "ALERT" if alert.kind == "alert" else "UPDATE"
     noun = "source" if alert.sources == 1 else "sources"
     lines = [
-        f"{head} [{alert.rule}] {place}: reported fallen or captured — {alert.sources} {noun}",
+        f"{head} [{alert.rule}] {place}: {alert.headline_verb} — {alert.sources} {noun}",
         f"  evidence: {' … '.join(alert.evidence)}" + (f" ({alert.lang})" if alert.lang else ""),
     ]
     lines += [_source_line(alert, i) for i in range(len(alert.sources_list))]

@@ -159,6 +159,15 @@ class Rule(Strict):
     accounts: list[str] | Literal["any"] = Field(
         "any", description="'any', or account group names and @handles whose posts this rule reads"
     )
+    kind: Literal["fallen", "contested"] = Field(
+        "fallen", description="What a match says: the place fell, or it is being fought over or entered"
+    )
+    opt_in: bool = Field(
+        False,
+        description=(
+            "Delivered only to chats that subscribe to this rule by id, never to chats that follow everything"
+        ),
+    )
     max_gap_words: int = Field(6, ge=0, le=20, description="Words allowed between a trigger and its place")
     cancel_on_past_year: bool = Field(
         True, description="A year before the post's own in the sentence cancels it"

@@ -1,6 +1,6 @@
 """The operator's window: GET /healthz (is the bot working?) and GET /metrics (Prometheus).
 
-Healthy means: Redis answers, the X source is connected (or none is configured), and the outbox
+Healthy means: Redis answers, every configured source is running (connected or polling), and the outbox
 holds no alert waiting longer than OUTBOX_LAG_LIMIT_SECONDS for this bot's deliveries. Bound to
 127.0.0.1 by default (HEALTH_HOST, HEALTH_PORT; port 0 turns it off).
 """
@@ -17,6 +17,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.runtime import metrics
+from bot.sources import SourceState
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,12 @@ class HealthServer:
         client: aioredis.Redis,
         outbox: str,
         group: str,
-        source_state: Callable[[], tuple[bool, str]],
+        sources: Callable[[], list[SourceState]],
     ) -> None:
         self.client = client
         self.outbox = outbox
         self.group = group
-        self.source_state = source_state
+        self.sources = sources
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -53,10 +54,9 @@ class HealthServer:
         except (aioredis.RedisError, OSError) as exc:
             report["redis"] = "unreachable"
             problems.append(f"Redis unreachable: {exc.__class__.__name__}")
-        source_ok, source_text = self.source_state()
-        report["sources"] = source_text
-        if not source_ok:
-            problems.append(f"X source: {source_text}")
+        states = self.sources()
+        report["sources"] = {s.name: s.detail for s in states}
+        problems += [s.line() for s in states if not s.healthy]
         report["status"] = "ok" if not problems else "unhealthy"
         if problems:
             report["problems"] = problems

@@ -44,7 +44,7 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(verbose: bool, fmt: str = "text", secrets: list[str] | None = None) -> None:
+def configure_logging(level: int, fmt: str = "text", secrets: list[str] | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactSecrets(secrets or []))
     if fmt == "json":
@@ -53,7 +53,7 @@ def configure_logging(verbose: bool, fmt: str = "text", secrets: list[str] | Non
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    root.setLevel(level)
     # Request-by-request lines from the HTTP clients are noise at INFO (and carry the token in URLs).
     for noisy in ("httpx", "httpcore", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -3,6 +3,7 @@
 Redis may go away while the bot runs. A matched post that cannot be recorded waits in a bounded
 in-memory queue, in order, and is recorded when Redis answers again; a post that does not fit is
 counted and logged by id, never dropped in silence. Posts without a match never touch Redis.
+`build_pipeline` is the one place the stages are wired together.
 """
 
 from __future__ import annotations
@@ -12,19 +13,22 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 
+import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.backoff import retrying
 from bot.posts import Post
-from bot.rules import Detector, Match
+from bot.rules import CompiledRules, Detector, Match
 from bot.runtime import metrics
-from bot.store.events import EventRecorder
+from bot.store.events import EventRecorder, Recorded
+from bot.store.keys import Keys
 
 log = logging.getLogger(__name__)
 
 HELD_POSTS_LIMIT = 10_000
-RETRY_FIRST_SECONDS = 0.2
-RETRY_MAX_SECONDS = 10.0
+# While Redis is down, held posts are retried with back-off up to this wait between tries.
+HELD_RETRY_MAX_SECONDS = 10.0
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
@@ -50,6 +54,15 @@ class Pipeline:
         self._held_limit = held_limit
         self._flushing: asyncio.Task[None] | None = None
 
+    @property
+    def rules(self) -> CompiledRules:
+        return self.detector.compiled
+
+    def use_rules(self, compiled: CompiledRules) -> None:
+        """Swap in reloaded rules between two posts."""
+        self.detector = Detector(compiled)
+        self.recorder.use_rules({r.id: r for r in compiled.source.rules}, compiled.trust)
+
     async def submit(self, post: Post) -> list[Match]:
         """Match one post and record its matches; returns the matches."""
         self.stats.posts += 1
@@ -70,16 +83,16 @@ class Pipeline:
             self._hold(post, matches)
         return matches
 
-    async def _record(self, post: Post, matches: list[Match]) -> None:
+    async def _record(self, post: Post, matches: list[Match]) -> Recorded:
         result = await self.recorder.record(post, matches)
         if result.status == "duplicate":
             self.stats.duplicates += 1
-            return
         for event in result.events:
-            if event.get("kind") == "alert":
+            if event.kind == "alert":
                 self.stats.alerts += 1
-            elif event.get("kind") == "update":
+            elif event.kind == "update":
                 self.stats.updates += 1
+        return result
 
     def _hold(self, post: Post, matches: list[Match]) -> None:
         if len(self._held) >= self._held_limit:
@@ -94,21 +107,24 @@ class Pipeline:
             self._flushing = asyncio.create_task(self._flush_held())
 
     async def _flush_held(self) -> None:
-        delay = RETRY_FIRST_SECONDS
         while self._held:
             post, matches = self._held[0]
-            try:
-                await self._record(post, matches)
-            except _REDIS_DOWN:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_SECONDS)
-                continue
+            async for attempt in retrying(
+                lambda e: isinstance(e, _REDIS_DOWN), "recording held posts", maximum=HELD_RETRY_MAX_SECONDS
+            ):
+                with attempt:
+                    await self._record(post, matches)
             self._held.popleft()
             self.stats.held = len(self._held)
-            delay = RETRY_FIRST_SECONDS
         log.info("Redis is back; every held post was recorded")
 
     async def wait_held(self) -> None:
         """Until every held post is recorded (returns at once when none waits)."""
         if self._flushing is not None:
             await self._flushing
+
+
+def build_pipeline(compiled: CompiledRules, client: aioredis.Redis, keys: Keys) -> Pipeline:
+    """The one wiring of detector and recorder, for `run`, `replay`, `demo` and the benchmarks."""
+    recorder = EventRecorder(client, {r.id: r for r in compiled.source.rules}, compiled.trust, keys)
+    return Pipeline(Detector(compiled), recorder)

@@ -1,8 +1,13 @@
-"""`frontwatch replay` and `frontwatch demo`: the whole pipeline over a file of posts, to the console."""
+"""`frontwatch replay` and `frontwatch demo`: the whole pipeline over a file of posts, to the console.
+
+With Telegram settings, the alerts also go to the chats subscribed in the live bot's namespace,
+through the same application builder as `run`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable
@@ -10,15 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
-from bot.outbox.consumer import Dispatcher, Target, consumer_name
+from bot.outbox.consumer import OutboxConsumer, consumer_name
+from bot.outbox.targets import Target
 from bot.posts import Post
-from bot.rules import Detector
-from bot.runtime.pipeline import Pipeline, PipelineStats
-from bot.runtime.scheduler import build_scheduler
+from bot.rules import CompiledRules
+from bot.runtime.pipeline import PipelineStats, build_pipeline
+from bot.runtime.scheduler import Scheduler, outbox_jobs
+from bot.sources import Emit
 from bot.store.connection import connect
-from bot.store.events import EventRecorder
 from bot.store.keys import Keys
-from bot.telegram.delivery import TelegramTarget, telegram_bot
+from bot.telegram.app import build_application, connect_bot
+from bot.telegram.delivery import TelegramTarget
 from bot.telegram.subscriptions import SubscriptionStore
 
 log = logging.getLogger(__name__)
@@ -37,7 +44,7 @@ class ReplayResult:
 
 async def run_replay(
     posts: Iterable[Post],
-    detector: Detector,
+    rules: CompiledRules,
     redis_url: str | None,
     targets: list[Target],
     speed: float | None = None,
@@ -46,57 +53,62 @@ async def run_replay(
     embedded_db: Path | None = None,
 ) -> ReplayResult:
     """Replay posts; with `telegram` settings, alerts also go to the chats subscribed in that namespace."""
-    client, embedded = await connect(redis_url, embedded_db)
-    keys = Keys(prefix)
-    bot = telegram_bot(telegram) if telegram else None
-    if bot is not None and telegram is not None:
-        await bot.initialize()
-        store = SubscriptionStore(
-            client, Keys(telegram.frontwatch_namespace), telegram.max_subscriptions_per_chat
-        )
-        targets = [*targets, TelegramTarget(bot, store, client, keys)]
-    rules = {r.id: r for r in detector.compiled.source.rules}
-    pipeline = Pipeline(detector, EventRecorder(client, rules, detector.compiled.trust, keys))
-    dispatcher = Dispatcher(client, keys, targets, consumer_name())
-    scheduler = build_scheduler(dispatcher)
-    stop = asyncio.Event()
-    try:
-        await dispatcher.ensure_group()
-        await dispatcher.reclaim(min_idle_ms=DRAIN_RECLAIM_IDLE_MS)  # what a crashed run left behind
-        delivering = asyncio.create_task(dispatcher.run(stop))
+    async with contextlib.AsyncExitStack() as stack:
+        client, embedded = await connect(redis_url, embedded_db)
+        if embedded is not None:
+            stack.callback(embedded.close)  # after the client below is closed (the stack unwinds in reverse)
+        stack.push_async_callback(client.aclose)
+        keys = Keys(prefix)
+        if telegram is not None:
+            app = build_application(telegram)
+            await connect_bot(app, telegram)
+            stack.push_async_callback(app.shutdown)
+            store = SubscriptionStore(
+                client, Keys(telegram.frontwatch_namespace), telegram.max_subscriptions_per_chat
+            )
+            targets = [*targets, TelegramTarget(app.bot, store, client, keys)]
+        pipeline = build_pipeline(rules, client, keys)
+        consumer = OutboxConsumer(client, keys, targets, consumer_name())
+        await consumer.ensure_group()
+        await consumer.reclaim(min_idle_ms=DRAIN_RECLAIM_IDLE_MS)  # what a crashed run left behind
+        done = asyncio.Event()
+        delivering = asyncio.create_task(consumer.run(done))
+        stack.push_async_callback(_finish, done, delivering)
+        scheduler = Scheduler()
+        outbox_jobs(scheduler, consumer)
         scheduler.start()
-        previous = None
-        for post in posts:
-            if speed and post.created_at and previous is not None:
-                gap = (post.created_at - previous).total_seconds() / speed
-                if gap > 0:
-                    await asyncio.sleep(gap)
-            previous = post.created_at or previous
-            await pipeline.submit(post)
+        stack.callback(scheduler.stop)
+        await _feed(pipeline.submit, posts, speed)
         await pipeline.wait_held()
-        drained = await _drain(dispatcher)
-        stop.set()
-        await delivering
-        return ReplayResult(pipeline.stats, dispatcher.delivered, drained)
-    finally:
-        stop.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        if bot is not None:
-            await bot.shutdown()
-        await client.aclose()
-        if embedded:
-            embedded.close()
+        drained = await _drain(consumer)
+        return ReplayResult(pipeline.stats, consumer.delivered, drained)
+    raise AssertionError("unreachable")
 
 
-async def _drain(dispatcher: Dispatcher) -> bool:
+async def _feed(submit: Emit, posts: Iterable[Post], speed: float | None) -> None:
+    previous = None
+    for post in posts:
+        if speed and post.created_at and previous is not None:
+            gap = (post.created_at - previous).total_seconds() / speed
+            if gap > 0:
+                await asyncio.sleep(gap)
+        previous = post.created_at or previous
+        await submit(post)
+
+
+async def _finish(done: asyncio.Event, delivering: asyncio.Task[None]) -> None:
+    done.set()
+    await delivering
+
+
+async def _drain(consumer: OutboxConsumer) -> bool:
     deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
     last_reclaim = 0.0
     while time.monotonic() < deadline:
-        if await dispatcher.drained():
+        if await consumer.drained():
             return True
         if time.monotonic() - last_reclaim > 1.0:
-            await dispatcher.reclaim(min_idle_ms=DRAIN_RECLAIM_IDLE_MS)
+            await consumer.reclaim(min_idle_ms=DRAIN_RECLAIM_IDLE_MS)
             last_reclaim = time.monotonic()
         await asyncio.sleep(0.05)
     log.warning(

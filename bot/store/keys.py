@@ -1,5 +1,8 @@
 """Every Redis key frontwatch writes, with its lifetime. Nothing else builds key strings.
 
+The record script (record.lua) gets its keys from here too: where the script makes up an id (an
+event id, a time bucket), it receives the key with `ID` in the id's place.
+
 All keys start with a namespace prefix (default `fw:`), so several deployments or a demo can share
 one Redis. Layout and sizes are described in docs/ARCHITECTURE.md.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_PREFIX = "fw:"
+ID = "{id}"  # where the record script puts an id it made up
 
 # Seen post ids and text fingerprints live in time buckets (one Redis set per bucket) rather than a
 # key per post: a set member costs tens of bytes where a key costs about a hundred.
@@ -22,9 +26,6 @@ DELIVERY_LOCK_SECONDS = 15
 DELIVERED_TTL_SECONDS = 14 * 24 * 3600
 # An alert's Telegram message stays editable by updates for this long.
 TELEGRAM_MESSAGE_TTL_SECONDS = 14 * 24 * 3600
-# Entries stay after delivery (each delivery kind has its own consumer group); the stream keeps the
-# newest this many. Alerts are rare: a backlog this long would mean a target down for weeks.
-OUTBOX_MAXLEN = 20_000
 OUTBOX_GROUP = "dispatch"  # prefix of the consumer groups, one per kind of delivery
 
 
@@ -32,7 +33,7 @@ OUTBOX_GROUP = "dispatch"  # prefix of the consumer groups, one per kind of deli
 class Keys:
     prefix: str = DEFAULT_PREFIX
 
-    def seen_bucket(self, bucket: int) -> str:
+    def seen_bucket(self, bucket: int | str) -> str:
         """Set of 'p:<post id>' and 't:<text fingerprint>' seen in one time bucket."""
         return f"{self.prefix}seen:{bucket}"
 

@@ -3,7 +3,8 @@
 One message per alert and chat, edited in place as the event gains sources (and a short reply in
 the thread when an official confirms it). Each (entry, chat) is marked as it goes, so a retry after
 a failure or a crash only reaches the chats still missing. A chat that blocked the bot or no longer
-exists is unsubscribed and counted; a 429 is waited out; network errors are retried with back-off.
+exists is unsubscribed and counted; a 429 is waited out by the rate limiter; network errors are
+retried with back-off.
 """
 
 from __future__ import annotations
@@ -11,21 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import warnings
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from typing import TypeVar
 
 import redis.asyncio as aioredis
-from telegram import Bot, Message
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import ExtBot
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-from bot.config import Settings
+from bot.backoff import retrying
 from bot.outbox.alert import Alert
+from bot.outbox.marks import kept_alive
 from bot.runtime import metrics
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, TELEGRAM_MESSAGE_TTL_SECONDS, Keys
-from bot.telegram.limits import PacedRateLimiter
 from bot.telegram.subscriptions import ChatSettings, SubscriptionStore
 from bot.telegram.text import alert_html, confirmation_html
 
@@ -34,22 +32,12 @@ log = logging.getLogger(__name__)
 # Telegram's flood limits are kept by the bot's rate limiter (bot/telegram/limits.py); this many
 # chats are served at once so the limiter, not the fan-out loop, sets the pace.
 CONCURRENT_SENDS = 30
-NETWORK_RETRIES = 3
-RETRY_AFTER_MAX_WAITS = 3
+# A network error is retried this many times in all (with back-off), then the chat waits for the
+# entry's next delivery attempt. 429s are the rate limiter's: it waits them out.
+NETWORK_ATTEMPTS = 4
+NETWORK_RETRY_MAX_SECONDS = 4.0
+T = TypeVar("T")
 _GONE = ("chat not found", "bot was kicked", "user is deactivated", "bot is not a member", "have no rights")
-
-
-def telegram_bot(settings: Settings) -> ExtBot[int]:
-    """A Bot for sending only (the demo, replays), under the same flood limits as the live bot."""
-    if settings.telegram_bot_token is None:
-        raise ValueError("no TELEGRAM_BOT_TOKEN")
-    base = settings.telegram_api_base.rstrip("/")
-    return ExtBot(
-        settings.telegram_bot_token.get_secret_value(),
-        base_url=f"{base}/bot",
-        base_file_url=f"{base}/file/bot",
-        rate_limiter=PacedRateLimiter(),
-    )
 
 
 class DeliveryIncomplete(Exception):
@@ -58,7 +46,6 @@ class DeliveryIncomplete(Exception):
 
 class TelegramTarget:
     name = "telegram"
-    instant = False
     coalesces_updates = True  # one message per event and chat, edited: only the newest update matters
 
     def __init__(self, bot: Bot, store: SubscriptionStore, client: aioredis.Redis, keys: Keys) -> None:
@@ -86,7 +73,8 @@ class TelegramTarget:
         if not await self.client.set(mark, "sending", nx=True, ex=DELIVERY_LOCK_SECONDS):
             return bool(await self.client.get(mark) == "sent")
         try:
-            message_id = await self._send_or_edit(alert, chat)
+            async with kept_alive(self.client, mark, DELIVERY_LOCK_SECONDS):
+                message_id = await self._send_or_edit(alert, chat)
         except (Forbidden, BadRequest, ChatMigrated) as exc:
             if not _chat_gone(exc):
                 await self.client.delete(mark)
@@ -124,81 +112,45 @@ class TelegramTarget:
         text = alert_html(alert)
         if existing and await self._edit(chat.chat_id, int(existing), text):
             if alert.is_confirmation:
-                await self._call(
+                await _with_network_retries(
                     lambda: self.bot.send_message(
-                        chat.chat_id,
-                        confirmation_html(alert),
-                        parse_mode=ParseMode.HTML,
-                        reply_to_message_id=int(existing),
-                    ),
-                    chat.chat_id,
+                        chat.chat_id, confirmation_html(alert), reply_to_message_id=int(existing)
+                    )
                 )
             await self.store.bump("updates_sent")
             return int(existing)
-        message = await self._call(
-            lambda: self.bot.send_message(
-                chat.chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
-            ),
-            chat.chat_id,
-        )
+        message = await _with_network_retries(lambda: self.bot.send_message(chat.chat_id, text))
         await self.store.bump("alerts_sent")
-        if isinstance(message, Message):
-            await self.client.set(msg_key, message.message_id, ex=TELEGRAM_MESSAGE_TTL_SECONDS)
-            return message.message_id
-        return None
+        await self.client.set(msg_key, message.message_id, ex=TELEGRAM_MESSAGE_TTL_SECONDS)
+        return message.message_id
 
     async def _edit(self, chat_id: int, message_id: int, text: str) -> bool:
         """Edit the alert's message in place; False when it no longer exists (a new one is sent)."""
         try:
-            await self._call(
-                lambda: self.bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    disable_web_page_preview=True,
-                ),
-                chat_id,
-                tolerate=("message is not modified",),
+            await _with_network_retries(
+                lambda: self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
             )
         except BadRequest as exc:
-            if "message to edit not found" in exc.message.lower():
+            reason = exc.message.lower()
+            if "message is not modified" in reason:
+                return True
+            if "message to edit not found" in reason:
                 return False
             raise
         return True
 
-    async def _call(
-        self, request: Callable[[], Awaitable[object]], chat_id: int, tolerate: tuple[str, ...] = ()
-    ) -> object:
-        """Run one Bot API request for a chat: 429s waited out, network errors retried with back-off."""
-        waits = 0
-        attempt = 0
-        while True:
-            try:
-                return await request()
-            except RetryAfter as exc:
-                waits += 1
-                if waits > RETRY_AFTER_MAX_WAITS:
-                    raise
-                await asyncio.sleep(_seconds(exc))
-            except BadRequest as exc:
-                if any(t in exc.message.lower() for t in tolerate):
-                    return None
-                raise
-            except (Forbidden, ChatMigrated):
-                raise
-            except (TimedOut, NetworkError):
-                attempt += 1
-                if attempt > NETWORK_RETRIES:
-                    raise
-                await asyncio.sleep(0.5 * 2 ** (attempt - 1))
 
-
-def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # python-telegram-bot 22 warns that the int will become a timedelta
-        warnings.simplefilter("ignore", DeprecationWarning)
-        retry_after: int | timedelta = exc.retry_after
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+async def _with_network_retries(request: Callable[[], Awaitable[T]]) -> T:
+    """One Bot API request, retried on network errors. 429s are the rate limiter's (it waits them out)."""
+    async for attempt in retrying(
+        lambda e: isinstance(e, NetworkError) and not isinstance(e, BadRequest),
+        "Telegram request",
+        attempts=NETWORK_ATTEMPTS,
+        maximum=NETWORK_RETRY_MAX_SECONDS,
+    ):
+        with attempt:
+            return await request()
+    raise AssertionError("unreachable: tenacity re-raises the last error")
 
 
 def _chat_gone(exc: Exception) -> bool:

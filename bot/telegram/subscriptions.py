@@ -117,12 +117,18 @@ class SubscriptionStore:
         await self.client.hset(self.keys.chat(chat_id), mapping=dict(fields))  # type: ignore[arg-type]
 
     async def chats_for(self, alert: Alert) -> list[ChatSettings]:
-        """The chats whose subscriptions and settings take this alert."""
-        sets = [self.keys.subscribers("all", "*"), self.keys.subscribers("rule", alert.rule)]
-        if alert.country:
-            sets.append(self.keys.subscribers("country", alert.country))
-        if alert.geonameid is not None:
-            sets.append(self.keys.subscribers("place", str(alert.geonameid)))
+        """The chats whose subscriptions and settings take this alert.
+
+        An opt-in rule's alerts (city-contested) reach only the chats that follow that rule by name:
+        following a country or everything means the strict reports.
+        """
+        sets = [self.keys.subscribers("rule", alert.rule)]
+        if not alert.opt_in:
+            sets.append(self.keys.subscribers("all", "*"))
+            if alert.country:
+                sets.append(self.keys.subscribers("country", alert.country))
+            if alert.geonameid is not None:
+                sets.append(self.keys.subscribers("place", str(alert.geonameid)))
         chat_ids = sorted(int(c) for c in await self.client.sunion(sets))
         if not chat_ids:
             return []

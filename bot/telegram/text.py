@@ -32,7 +32,7 @@ def alert_html(alert: Alert) -> str:
     place = escape(_cut(alert.location)) + (f" ({escape(alert.country)})" if alert.country else "")
     noun = "source" if alert.sources == 1 else "sources"
     head = [
-        f"{flag} <b>{place}</b> reported fallen or captured",
+        f"{flag} <b>{place}</b> {alert.headline_verb}",
         f"{alert.sources} {noun} · rule <code>{escape(alert.rule)}</code>"
         + (f" · first report in <i>{escape(alert.lang)}</i>" if alert.lang else ""),
     ]

@@ -16,6 +16,7 @@ class LoopbackServer:
     def __init__(self) -> None:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self.port_wanted = 0  # 0: any free port; a test that restarts a server sets the old one
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         raise NotImplementedError
@@ -26,7 +27,7 @@ class LoopbackServer:
         # handler_cancellation: a request whose client hung up ends, as on a real server.
         runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        await web.TCPSite(runner, "127.0.0.1", self.port_wanted).start()
         self._runner = runner
         self._port = int(runner.addresses[0][1])
 

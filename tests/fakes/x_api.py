@@ -1465,36 +1465,38 @@ class FakeX(LoopbackServer):
     def _includes(self, tweets: list[JsonDict], shape: _Shape) -> JsonDict:
         users: dict[str, JsonDict] = {}
         included: dict[str, JsonDict] = {}
-
-        def add_user(user_id: Any) -> None:
-            user = self._users.get(str(user_id))
-            if user is not None and user["id"] not in users:
-                users[user["id"]] = self._user_json(user, shape.user_fields)
-
         for tweet in tweets:
-            if "author_id" in shape.expansions:
-                add_user(tweet["author_id"])
-            if "in_reply_to_user_id" in shape.expansions and tweet.get("in_reply_to_user_id"):
-                add_user(tweet["in_reply_to_user_id"])
-            if "entities.mentions.username" in shape.expansions:
-                for name in re.findall(r"@(\w+)", tweet["text"]):
-                    mentioned = self._by_username(name)
-                    if mentioned is not None:
-                        add_user(mentioned["id"])
-            for ref in tweet.get("referenced_tweets") or []:
-                parent = self._tweets.get(ref["id"])
-                if parent is None:
-                    continue
-                if "referenced_tweets.id" in shape.expansions and parent["id"] not in included:
-                    included[parent["id"]] = self._tweet_json(parent, shape)
-                if "referenced_tweets.id.author_id" in shape.expansions:
-                    add_user(parent["author_id"])
+            for user_id in self._users_expanded(tweet, shape):
+                user = self._users.get(str(user_id))
+                if user is not None and user["id"] not in users:
+                    users[user["id"]] = self._user_json(user, shape.user_fields)
+            if "referenced_tweets.id" in shape.expansions:
+                for parent in self._parents(tweet):
+                    included.setdefault(parent["id"], self._tweet_json(parent, shape))
         includes: JsonDict = {}
         if users:
             includes["users"] = list(users.values())
         if included:
             includes["tweets"] = list(included.values())
         return includes
+
+    def _parents(self, tweet: JsonDict) -> list[JsonDict]:
+        found = (self._tweets.get(ref["id"]) for ref in tweet.get("referenced_tweets") or [])
+        return [parent for parent in found if parent is not None]
+
+    def _users_expanded(self, tweet: JsonDict, shape: _Shape) -> list[Any]:
+        """Ids of the users a post's expansions name: author, reply-to, mentions, parents' authors."""
+        ids: list[Any] = []
+        if "author_id" in shape.expansions:
+            ids.append(tweet["author_id"])
+        if "in_reply_to_user_id" in shape.expansions and tweet.get("in_reply_to_user_id"):
+            ids.append(tweet["in_reply_to_user_id"])
+        if "entities.mentions.username" in shape.expansions:
+            mentioned = (self._by_username(name) for name in re.findall(r"@(\w+)", tweet["text"]))
+            ids += [user["id"] for user in mentioned if user is not None]
+        if "referenced_tweets.id.author_id" in shape.expansions:
+            ids += [parent["author_id"] for parent in self._parents(tweet)]
+        return ids
 
     async def _user_tweets(self, call: _Call) -> web.StreamResponse:
         user_id = self._checked_id("id", call.args["id"])

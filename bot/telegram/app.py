@@ -1,0 +1,70 @@
+"""The one place a python-telegram-bot Application is built: token, Bot API server, limits, defaults.
+
+`frontwatch run` polls through it; `replay` and `demo` send through its bot. Every request goes
+through the paced rate limiter; HTML parse mode and no link previews are PTB `Defaults`, so no
+call repeats them. A token Telegram refuses is reported without the token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, Defaults, ExtBot
+
+from bot.backoff import describe
+from bot.config import Settings
+from bot.telegram.limits import PacedRateLimiter
+from bot.telegram.updates import PerChatUpdateProcessor
+from handlers.services import CONTEXT_TYPES, Context, Services
+
+NO_TOKEN = (
+    "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot), then put "
+    "TELEGRAM_BOT_TOKEN=<the token> in the environment or in .env. To see frontwatch work without "
+    "a bot, run `frontwatch demo`."
+)
+
+BotApplication = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], Services, Any]
+
+
+class TelegramNotReady(Exception):
+    """The bot cannot start talking to Telegram; the message says why, never the token."""
+
+
+def build_application(settings: Settings) -> BotApplication:
+    if settings.telegram_bot_token is None:
+        raise TelegramNotReady(NO_TOKEN)
+    base = settings.telegram_api_base.rstrip("/")
+    app: BotApplication = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .rate_limiter(PacedRateLimiter())
+        .defaults(
+            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        )
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(PerChatUpdateProcessor())
+        .build()
+    )
+    return app
+
+
+async def connect_bot(app: BotApplication, settings: Settings) -> None:
+    """Initialize the application (Telegram's getMe): a refused token or an unreachable server is
+    a TelegramNotReady naming the cause and the server, never the token."""
+    where = settings.telegram_api_base
+    try:
+        await app.initialize()
+    except InvalidToken:
+        raise TelegramNotReady(
+            f"Telegram refused TELEGRAM_BOT_TOKEN (at {where}): check the token @BotFather gave, "
+            "and TELEGRAM_API_BASE if you set it"
+        ) from None
+    except NetworkError as exc:
+        raise TelegramNotReady(f"cannot reach Telegram at {where}: {describe(exc)}") from None
+    except TelegramError as exc:
+        raise TelegramNotReady(f"Telegram at {where} refused to start the bot: {describe(exc)}") from None
