@@ -5,21 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
 
 from bot import __version__
+from bot.backoff import describe
 from bot.bundled import default_rules_path, demo_scenario
-from bot.config import Settings
+from bot.config import Settings, SettingsError, check_redis_url, load_settings
 from bot.outbox.targets import ConsoleTarget, JsonLinesTarget, Target
-from bot.posts import Post, read_posts
+from bot.posts import Post, post_lines, read_posts
 from bot.rules import CompiledRules, Detector, RulesError, compile_rules, load_rules
-from bot.runtime.logs import configure_logging
+from bot.runtime.logs import configure_logging, redact
 from bot.runtime.replay import run_replay
 from bot.store.connection import RedisUnavailable
 from bot.telegram.app import TelegramNotReady
@@ -50,6 +51,23 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+# Slower than a thousandth of real time, a day of posts takes three years: a typo, not a wish.
+MIN_SPEED = 0.001
+
+
+def _speed(value: str) -> float:
+    """--speed: a finite number, at least MIN_SPEED (nan, 0, negatives and 1e-300 are refused)."""
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = float("nan")
+    if not (math.isfinite(speed) and speed >= MIN_SPEED):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a speed: give how many times faster than real, a number from {MIN_SPEED}"
+        )
+    return speed
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     parser = argparse.ArgumentParser(
@@ -78,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("file", help="JSONL file of posts, or - for standard input")
     replay.add_argument(
-        "--speed", type=float, default=None, help="pace by created_at, N times faster than real"
+        "--speed", type=_speed, default=None, help="pace by created_at, N times faster than real"
     )
     replay.set_defaults(handler=cmd_replay)
 
@@ -96,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path, help="rules file (default: as --rules)")
     check.set_defaults(handler=cmd_check_rules)
 
+    explain = commands.add_parser(
+        "explain", parents=[common], help="show why a text matches or not: triggers, cues, places tried"
+    )
+    explain.add_argument("text", help="the text to explain, or - to read one text per line of standard input")
+    explain.set_defaults(handler=cmd_explain)
     return parser
 
 
@@ -113,16 +136,17 @@ def load_rules_or_fail(path: Path) -> CompiledRules:
 
 
 @contextmanager
-def _open_input(name: str) -> Iterator[TextIO]:
+def _open_input(name: str) -> Iterator[Iterator[str]]:
+    """The lines of a file, or of stdin for `-`: both read as bytes and decoded alike (bot.posts)."""
     if name == "-":
-        yield sys.stdin
+        yield post_lines(sys.stdin.buffer)
         return
     try:
-        fh = open(name, encoding="utf-8", errors="replace")  # noqa: SIM115 - closed below
+        fh = open(name, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise UserError(f"{name}: cannot open ({exc.strerror})") from None
     with fh:
-        yield fh
+        yield post_lines(fh)
 
 
 def _report_bad_line(name: str) -> Callable[[int, str], None]:
@@ -266,6 +290,16 @@ def cmd_check_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from bot.rules.explain import explain
+
+    detector = Detector(load_rules_or_fail(_rules_path(args)))
+    texts = (line.rstrip("\n") for line in sys.stdin) if args.text == "-" else iter([args.text])
+    for n, text in enumerate(t for t in texts if t.strip()):
+        print(("\n" if n else "") + explain(detector, text))
+    return EXIT_OK
+
+
 def _log_level(args: argparse.Namespace) -> int:
     """`run` is a service: INFO by default (start-up, sources, deliveries). Other commands: warnings."""
     if args.command == "run":
@@ -275,16 +309,27 @@ def _log_level(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    args.settings = settings = Settings()
+    try:
+        args.settings = settings = load_settings()
+        if getattr(args, "redis", None) is not None:
+            check_redis_url(args.redis, "--redis")
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"frontwatch: {problem}", file=sys.stderr)
+        return EXIT_USER_ERROR
     secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.x_bearer_token) if s]
     configure_logging(_log_level(args), settings.log_format, secrets)
     try:
         result: int = args.handler(args)
         return result
     except UserError as exc:
-        print(f"frontwatch: {exc}", file=sys.stderr)
+        print(f"frontwatch: {redact(str(exc), secrets)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # the last line of defence: one redacted line; the traceback with -v
+        logging.getLogger("frontwatch").debug("unexpected error", exc_info=True)
+        print(f"frontwatch: unexpected error: {redact(describe(exc), secrets)}", file=sys.stderr)
+        return EXIT_USER_ERROR

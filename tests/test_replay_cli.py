@@ -144,7 +144,7 @@ def test_replay_with_redis_unreachable_exits_1_naming_the_url_without_its_passwo
     )
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("frontwatch: cannot reach Redis at redis://:***@127.0.0.1:1/0")
+    assert line.startswith("frontwatch: cannot reach Redis at redis://***@127.0.0.1:1/0")
     assert "hunter2" not in result.stderr
 
 

@@ -135,3 +135,33 @@ def test_the_committed_json_schema_is_up_to_date() -> None:
 def test_the_bundled_rules_validate_against_the_json_schema() -> None:
     schema = json.loads((REPO / "rules.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(yaml.safe_load((REPO / "rules.yaml").read_text(encoding="utf-8")), schema)
+
+
+@pytest.mark.parametrize(
+    "phrase", ["{place has fallen", "{plase} has fallen", "captured place}", "captured { place }"]
+)
+def test_a_misspelt_or_unbalanced_placeholder_is_refused_with_its_line(phrase: str) -> None:
+    text = MINIMAL.replace('["{place} has fallen"]', f'["{{place}} fell", "{phrase}"]')
+    [(line, path, message)] = problems_of(text)
+    assert (line, path) == (5, "rules[0].triggers.en[1]")
+    assert "is not a placeholder; write {place} exactly" in message
+
+
+def test_check_rules_names_the_file_line_and_path_of_a_misspelt_placeholder(tmp_path: Path) -> None:
+    broken = tmp_path / "rules.yaml"
+    broken.write_text(MINIMAL.replace("{place} has fallen", "{plase} has fallen"), encoding="utf-8")
+    result = run_cli("check-rules", str(broken))
+    assert result.returncode == 1
+    assert (
+        f"{broken}:5: rules[0].triggers.en[0]: '{{plase}} has fallen': '{{plase}}' is not a placeholder"
+        in result.stderr
+    )
+
+
+def test_a_rule_says_whether_chats_that_follow_everything_get_it() -> None:
+    rules = parse_rules((REPO / "rules.yaml").read_text(encoding="utf-8")).rules
+    assert {(r.id, r.kind, r.opt_in) for r in rules} == {
+        ("city-fallen", "fallen", False),
+        ("city-contested", "contested", True),
+    }
+    assert set(rules[1].triggers) == {"en", "fa", "ps", "ar", "ru", "uk", "fr"}

@@ -41,12 +41,11 @@ async def test_rules_edits_take_effect_while_running_and_broken_edits_are_report
             assert telegram.messages_to(READER) == []
 
             text = rules.read_text(encoding="utf-8")
-            rules.write_text(
-                text.replace(
-                    'en: ["{place} has fallen",', 'en: ["{place} has gone quiet", "{place} has fallen",'
-                ),
-                encoding="utf-8",
+            edited = text.replace(
+                'en: ["<seize> {place}",', 'en: ["{place} has gone quiet", "<seize> {place}",'
             )
+            assert edited != text, "the bundled city-fallen rule's English triggers moved: update this test"
+            rules.write_text(edited, encoding="utf-8")
             await eventually(
                 lambda: any("rules.yaml reloaded" in m for m in telegram.messages_to(ADMIN)),
                 what="reload notice",

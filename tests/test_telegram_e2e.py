@@ -231,3 +231,28 @@ async def test_a_channel_the_bot_administers_can_subscribe_by_posting_a_command(
     await eventually(lambda: len(live.replies_to(channel)) > before, what="the channel reply")
     assert "now follows Afghanistan" in live.replies_to(channel)[-1]
     assert [s.key for s in await live.store.subscriptions(channel)] == ["country:AF"]
+
+
+async def test_one_chat_flooding_the_bot_does_not_hold_up_another_chats_reply(live: LiveBot) -> None:
+    flooder, other = 400, 401
+    live.fake.add_chat(flooder, "private")
+    live.fake.add_chat(other, "private")
+    for _ in range(12):  # each reply to one chat is a second apart (Telegram's per-chat limit)
+        live.fake.send_user_message(flooder, "/list")
+    await eventually(lambda: bool(live.replies_to(flooder)), what="the flood to be answered")
+    live.fake.send_user_message(other, "/help")
+    await eventually(lambda: bool(live.replies_to(other)), timeout=30, what="the other chat's reply")
+    assert len(live.replies_to(flooder)) < 12, "the other chat did not wait for the whole flood"
+    await eventually(lambda: len(live.replies_to(flooder)) == 12, timeout=30, what="every flood reply")
+
+
+async def test_polling_that_telegram_refuses_once_comes_back_and_commands_are_answered_again(
+    live: LiveBot,
+) -> None:
+    chat = 402
+    live.fake.add_chat(chat, "private")
+    assert "frontwatch" in await live.say(chat, "/start")
+    polls = len(live.fake.calls("getUpdates"))
+    live.fake.fail_next("getUpdates", 401)  # python-telegram-bot gives up its polling loop on a 401
+    await eventually(lambda: len(live.fake.calls("getUpdates")) > polls, what="the refused poll")
+    assert "frontwatch" in await live.say(chat, "/start")

@@ -3,6 +3,7 @@ cancel cue of every rule and language, plus per-rule settings in plain tuples an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -10,6 +11,7 @@ import ahocorasick
 import re2
 
 from bot.rules.gazetteer import PlaceIndex, place_index
+from bot.rules.inflect import expand_phrase
 from bot.rules.schema import PLACE_SLOT, PlaceWords, RegexTrigger, Rule, RulesFile, compile_regex
 from bot.rules.text import fold_phrase
 
@@ -24,6 +26,13 @@ class TriggerPattern:
     phrase: str  # as written in rules.yaml
     place: Direction
     prefix: bool  # the last word may continue ("захвати*")
+    withdrawal: bool = False  # the holders leaving: an actor as its subject is the side that left
+
+
+@dataclass(frozen=True, slots=True)
+class ActorPattern:
+    actor: str  # the name in rules.yaml's actors list
+    prefix: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,7 @@ class PlaceContext:
     filler: frozenset[str]
     conjunctions: frozenset[str]
     references: frozenset[str]
+    capital_of: frozenset[tuple[str, ...]]
     longest: int
 
     @classmethod
@@ -71,6 +81,7 @@ class PlaceContext:
         near = tuples(words.near)
         before = tuples(words.region_before)
         after = tuples(words.region_after)
+        capital_of = tuples(words.capital_of)
         return cls(
             near=near,
             region_before=before,
@@ -78,7 +89,8 @@ class PlaceContext:
             filler=frozenset(w for p in words.filler for w in fold_phrase(p).split()),
             conjunctions=frozenset(w for p in words.conjunctions for w in fold_phrase(p).split()),
             references=frozenset(w for p in words.references for w in fold_phrase(p).split()),
-            longest=max((len(t) for t in near | before | after), default=1),
+            capital_of=capital_of,
+            longest=max((len(t) for t in near | before | after | capital_of), default=1),
         )
 
 
@@ -121,14 +133,42 @@ def _account_handles(rule: Rule, source: RulesFile) -> frozenset[str] | None:
     return frozenset(handles)
 
 
+def _withdrawal_wins(
+    found: list[TriggerPattern | CuePattern | ActorPattern],
+) -> list[TriggerPattern | CuePattern | ActorPattern]:
+    """A phrase listed both as a trigger and as a withdrawal of one rule counts once, as a withdrawal
+    (so the actor named as its subject is not taken for the side that took the place)."""
+    leaving = {(p.rule, p.place) for p in found if isinstance(p, TriggerPattern) and p.withdrawal}
+    return [
+        p
+        for p in found
+        if not (isinstance(p, TriggerPattern) and not p.withdrawal and (p.rule, p.place) in leaving)
+    ]
+
+
+def _add_triggers(add: Callable[[str, TriggerPattern], None], idx: int, rule: Rule) -> list[RegexPattern]:
+    """Every inflected form of the rule's trigger and withdrawal phrases; its regexes, returned."""
+    regexes: list[RegexPattern] = []
+    listed = [(lang, t, False) for lang, ts in rule.triggers.items() for t in ts]
+    listed += [(lang, t, True) for lang, ts in rule.withdrawal.items() for t in ts]
+    for lang, trigger, withdrawal in listed:
+        if isinstance(trigger, RegexTrigger):
+            regexes.append(RegexPattern(idx, lang, compile_regex(trigger.regex), trigger.place))
+            continue
+        for phrase in expand_phrase(trigger, lang):
+            key, place, prefix = _split_phrase(phrase)
+            add(key, TriggerPattern(idx, lang, trigger, place, prefix, withdrawal))
+    return regexes
+
+
 def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> CompiledRules:
     automaton = ahocorasick.Automaton()
-    entries: dict[str, list[TriggerPattern | CuePattern]] = {}
+    entries: dict[str, list[TriggerPattern | CuePattern | ActorPattern]] = {}
     regexes: list[RegexPattern] = []
     rules: list[CompiledRule] = []
 
-    def add(key: str, entry: TriggerPattern | CuePattern) -> None:
-        if key:
+    def add(key: str, entry: TriggerPattern | CuePattern | ActorPattern) -> None:
+        if key and entry not in entries.get(key, ()):
             entries.setdefault(key, []).append(entry)
 
     def add_cues(rule_idx: int, lang: str, families: dict[str, list[str]]) -> None:
@@ -139,14 +179,12 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
 
     for lang, cue_families in source.cues.items():
         add_cues(SHARED, lang, cue_families.model_dump())
+    for actor in source.actors:
+        for name in {actor.name, *(n for names in actor.names.values() for n in names)}:
+            key, _, prefix = _split_phrase(name)
+            add(key, ActorPattern(actor.name, prefix))
     for idx, rule in enumerate(source.rules):
-        for lang, triggers in rule.triggers.items():
-            for trigger in triggers:
-                if isinstance(trigger, RegexTrigger):
-                    regexes.append(RegexPattern(idx, lang, compile_regex(trigger.regex), trigger.place))
-                    continue
-                key, place, prefix = _split_phrase(trigger)
-                add(key, TriggerPattern(idx, lang, trigger, place, prefix))
+        regexes += _add_triggers(add, idx, rule)
         for lang, cue_families in rule.cancel.items():
             add_cues(idx, lang, cue_families.model_dump())
         blockers = tuple(f" {fold_phrase(b)} " for words in rule.gap_blockers.values() for b in words)
@@ -154,7 +192,7 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
             CompiledRule(rule, _account_handles(rule, source), blockers, frozenset(rule.exclude_places))
         )
     for key, found in entries.items():
-        automaton.add_word(key, (key, tuple(found)))
+        automaton.add_word(key, (key, tuple(_withdrawal_wins(found))))
     automaton.make_automaton()
     trust = {
         handle.lstrip("@").lower(): group.trust

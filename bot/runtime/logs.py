@@ -10,23 +10,36 @@ import json
 import logging
 import re
 import sys
+import traceback
 from datetime import UTC, datetime
 
 _TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9%._~+/-]{16,}=*", re.IGNORECASE)
 
 
+def redact(text: str, secrets: list[str]) -> str:
+    """`text` with bot tokens, bearer tokens and every configured secret replaced."""
+    clean = _BEARER.sub(r"\1<secret>", _TELEGRAM_TOKEN.sub("<telegram-token>", text))
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            clean = clean.replace(secret, "<secret>")
+    return clean
+
+
 class RedactSecrets(logging.Filter):
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 6]
+        self.secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = _BEARER.sub(r"\1<secret>", _TELEGRAM_TOKEN.sub("<telegram-token>", message))
-        for secret in self.secrets:
-            clean = clean.replace(secret, "<secret>")
-        if clean != message:
+        if record.exc_info and record.exc_info[1] is not None:
+            # A traceback can quote a token (a URL in an exception's message): keep it in the text
+            # where it is redacted, not in exc_info where the formatter would print it raw.
+            message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            record.exc_info, record.exc_text = None, None
+        clean = redact(message, self.secrets)
+        if clean != record.getMessage():
             record.msg, record.args = clean, None
         return True
 

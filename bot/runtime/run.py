@@ -38,8 +38,7 @@ from bot.store.connection import RedisUnavailable, connect
 from bot.store.keys import Keys
 from bot.telegram.app import BotApplication, TelegramNotReady, build_application, connect_bot
 from bot.telegram.delivery import TelegramTarget
-from bot.telegram.polling import WATCH_EVERY_SECONDS as POLLING_WATCH_EVERY_SECONDS
-from bot.telegram.polling import TelegramPolling
+from bot.telegram.polling import PollingBot, TelegramPolling
 from bot.telegram.subscriptions import SubscriptionStore
 from handlers.services import PlaceFound
 
@@ -96,7 +95,9 @@ async def _start(
     sources = sources_from_settings(settings, client, keys, watched_accounts(compiled.source))
     if app.updater is None:
         raise TelegramNotReady("python-telegram-bot was built without an updater; polling is impossible")
-    polling = TelegramPolling(app.updater)
+    if not isinstance(app.bot, PollingBot):
+        raise TelegramNotReady("the Telegram application was not built by bot.telegram.app")
+    polling = TelegramPolling(app.updater, app.bot)
     live = LiveBot(rules_path, pipeline, consumer, sources, polling)
     consumer.on_delivered = live.delivered
     _wire_handlers(app, live, store, settings)
@@ -107,7 +108,7 @@ async def _start(
     await app.start()
     stack.push_async_callback(app.stop)
     _deliver_in_background(stack, consumer)
-    _schedule(stack, live, consumer, polling, lambda text: _tell_admins(app, settings, text))
+    _schedule(stack, live, consumer, lambda text: _tell_admins(app, settings, text))
     await _start_polling(stack, polling)
     await _start_health(stack, settings, live, consumer)
     for source in sources:
@@ -139,12 +140,10 @@ def _schedule(
     stack: contextlib.AsyncExitStack,
     live: LiveBot,
     consumer: OutboxConsumer,
-    polling: TelegramPolling,
     tell_admins: Callable[[str], Awaitable[None]],
 ) -> None:
     scheduler = Scheduler()
     outbox_jobs(scheduler, consumer)
-    scheduler.every(POLLING_WATCH_EVERY_SECONDS, polling.watch, "telegram-polling-watch")
     watcher = RulesWatcher(live.rules_path, live.reload_rules, tell_admins)
     scheduler.every(CHECK_EVERY_SECONDS, watcher.check, "rules-watch")
     scheduler.start()

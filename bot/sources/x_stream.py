@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from tweepy import TweepyException
 from tweepy.asynchronous import AsyncStreamingClient
 
 from bot.backoff import describe, retrying
-from bot.posts import BadPostLine, post_from_x_v2
+from bot.posts import BadPostLine, parse_x_payload, trimmed
 from bot.runtime import metrics
 from bot.sources import Emit, SourceState
 from bot.sources.x_http import STALL_SECONDS, RedirectingSession, x_error_is_transient, x_refusal
@@ -70,18 +69,17 @@ class _Listener(AsyncStreamingClient):  # type: ignore[misc]
         log.info("X stream connected")
 
     async def on_data(self, raw_data: bytes) -> None:
-        text = raw_data.decode("utf-8", errors="replace")
         try:
-            payload = json.loads(text)
-            if not isinstance(payload, dict):
-                raise BadPostLine("not a JSON object")
-            if "data" not in payload:
-                log.info("X stream message without a post: %s", text[:RAW_LOG_CHARS])
-                return
-            post = post_from_x_v2(payload, source="x-stream")
-        except (ValueError, BadPostLine) as exc:
+            post = parse_x_payload(raw_data, source="x-stream")
+        except Exception as exc:  # only BadPostLine is expected; tweepy ends the stream on any exception
             self.stats.malformed += 1
-            log.warning("X stream: skipped a malformed payload (%s): %s", exc, text[:RAW_LOG_CHARS])
+            reason = str(exc) if isinstance(exc, BadPostLine) else type(exc).__name__
+            log.warning(
+                "X stream: skipped a malformed payload (%s): %s", reason, trimmed(raw_data, RAW_LOG_CHARS)
+            )
+            return
+        if post is None:
+            log.info("X stream message without a post: %s", trimmed(raw_data, RAW_LOG_CHARS))
             return
         self.stats.posts += 1
         try:

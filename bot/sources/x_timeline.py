@@ -22,11 +22,11 @@ from tweepy import BadRequest, TooManyRequests, TweepyException
 from tweepy.asynchronous import AsyncClient
 
 from bot.backoff import describe
-from bot.posts import BadPostLine, Post, post_from_x_v2
+from bot.posts import BadPostLine, Post, post_from_x_v2, trimmed
 from bot.sources import Emit, SourceState
 from bot.sources.x_http import RedirectingSession, x_error_is_transient, x_refusal
 from bot.sources.x_stream import POST_FIELDS
-from bot.store.keys import Keys
+from bot.store.keys import X_READS_TTL_SECONDS, Keys
 
 log = logging.getLogger(__name__)
 
@@ -203,21 +203,25 @@ class XTimelinePoller:
         return 0
 
     def _posts(self, response: Any) -> list[Post]:
-        users = [u.data for u in (response.includes or {}).get("users", [])]
+        users = [getattr(u, "data", u) for u in (response.includes or {}).get("users") or []]
         posts = []
         for tweet in response.data or []:
+            raw = getattr(tweet, "data", tweet)
             try:
-                posts.append(
-                    post_from_x_v2({"data": tweet.data, "includes": {"users": users}}, source="x-timeline")
-                )
-            except (BadPostLine, ValueError) as exc:
-                log.warning("X timeline: skipped a malformed post (%s): %s", exc, str(tweet.data)[:300])
+                post = post_from_x_v2({"data": raw, "includes": {"users": users}}, source="x-timeline")
+                if not (post.id.isascii() and post.id.isdigit()):  # since_id and ordering need X's numbers
+                    raise BadPostLine("field 'id': not an X post id")
+            except Exception as exc:  # one malformed post is skipped, never the rest of the poll
+                log.warning("X timeline: skipped a malformed post (%s): %s", exc, trimmed(str(raw)))
+                continue
+            posts.append(post)
         return posts
 
     async def _count_reads(self, n: int) -> None:
         self.reads += n
         month = datetime.now(UTC).strftime("%Y-%m")
         total = int(await self.redis.incrby(self.keys.x_reads(month), n))
+        await self.redis.expire(self.keys.x_reads(month), X_READS_TTL_SECONDS)
         if total >= self.budget * BUDGET_WARNING_SHARE and self._warned_month != month:
             self._warned_month = month
             log.warning("X read budget: %d of %d posts read this month", total, self.budget)

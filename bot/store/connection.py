@@ -9,7 +9,6 @@ import shutil
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 import redis
@@ -21,6 +20,8 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
+from bot.config import masked_url
+
 log = logging.getLogger(__name__)
 
 
@@ -31,14 +32,6 @@ REDIS_RETRY_CAP_SECONDS = 1.0
 
 class RedisUnavailable(Exception):
     """Redis could not be reached; the message names the URL with its password masked."""
-
-
-def mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 def embedded_db_path() -> Path:
@@ -137,5 +130,5 @@ async def connect(
         await client.ping()
     except (RedisError, OSError) as exc:
         await client.aclose()
-        raise RedisUnavailable(f"cannot reach Redis at {mask_url(url)}: {exc}") from None
+        raise RedisUnavailable(f"cannot reach Redis at {masked_url(url)}: {exc}") from None
     return client, embedded

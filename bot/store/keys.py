@@ -29,6 +29,10 @@ TELEGRAM_MESSAGE_TTL_SECONDS = 14 * 24 * 3600
 OUTBOX_GROUP = "dispatch"  # prefix of the consumer groups, one per kind of delivery
 
 
+# A month's count of X posts read is kept a little longer than the month it counts.
+X_READS_TTL_SECONDS = 40 * 24 * 3600
+
+
 @dataclass(frozen=True)
 class Keys:
     prefix: str = DEFAULT_PREFIX

@@ -12,11 +12,13 @@ from typing import Any
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application, Defaults, ExtBot
+from telegram.ext import Application, Defaults
+from telegram.request import HTTPXRequest
 
 from bot.backoff import describe
 from bot.config import Settings
 from bot.telegram.limits import PacedRateLimiter
+from bot.telegram.polling import PollingBot
 from bot.telegram.updates import PerChatUpdateProcessor
 from handlers.services import CONTEXT_TYPES, Context, Services
 
@@ -26,7 +28,11 @@ NO_TOKEN = (
     "a bot, run `frontwatch demo`."
 )
 
-BotApplication = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], Services, Any]
+# Connections for sending: enough for the fan-out's concurrent chats and the handlers' replies.
+CONNECTIONS = 256
+NO_PREVIEWS = LinkPreviewOptions(is_disabled=True)
+
+BotApplication = Application[PollingBot, Context, dict[Any, Any], dict[Any, Any], Services, Any]
 
 
 class TelegramNotReady(Exception):
@@ -37,15 +43,20 @@ def build_application(settings: Settings) -> BotApplication:
     if settings.telegram_bot_token is None:
         raise TelegramNotReady(NO_TOKEN)
     base = settings.telegram_api_base.rstrip("/")
+    bot = PollingBot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        rate_limiter=PacedRateLimiter(),
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        ),
+        request=HTTPXRequest(connection_pool_size=CONNECTIONS),
+        get_updates_request=HTTPXRequest(),
+    )
     app: BotApplication = (
         Application.builder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(f"{base}/bot")
-        .base_file_url(f"{base}/file/bot")
-        .rate_limiter(PacedRateLimiter())
-        .defaults(
-            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
-        )
+        .bot(bot)
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(PerChatUpdateProcessor())
         .build()

@@ -1,20 +1,22 @@
-"""Telegram update polling that survives what ends python-telegram-bot's own loop.
+"""Telegram update polling that survives what ends python-telegram-bot's own loop, and says how it is.
 
 PTB retries network errors and 409s by itself but gives up for good on a 401 (a revoked token, a
 Bot API server answering wrongly for a while): the process stayed up, /healthz green, and no
-command was answered again. A watchdog checks the polling task every few seconds; when it has
-ended it says why (log, /healthz, /status) and starts polling again, spaced by back-off.
+command was answered again. The bot used for polling turns a refusal of `getUpdates` into a
+network error, which PTB's loop retries with its own back-off; every failure and every success is
+noted, so /healthz and /status say whether commands are being received and, if not, why.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from dataclasses import dataclass
+from typing import Any
 
-from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Updater
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import ExtBot, Updater
 
 from bot.backoff import describe
 from bot.sources import SourceState
@@ -22,73 +24,73 @@ from bot.sources import SourceState
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "channel_post", "callback_query"]
-# PTB names its polling task so; the watchdog finds it by this name.
+# PTB names its polling task so; the state check finds it by this name.
 POLLING_TASK_NAME = "Updater:start_polling:polling_task"
-WATCH_EVERY_SECONDS = 5
-RESTART_FIRST_SECONDS = 5.0
-RESTART_MAX_SECONDS = 300.0
+# A getUpdates failing for this long (PTB keeps retrying) makes the bot unhealthy.
+FAILING_FOR_UNHEALTHY_SECONDS = 60.0
+
+
+class RefusedWhilePolling(NetworkError):
+    """Telegram refused the token on getUpdates; retried like a network error instead of ending polling."""
+
+
+@dataclass
+class PollOutcomes:
+    last_ok: float = 0.0
+    failing_since: float = 0.0
+    last_error: str = ""
+
+    def failed(self, reason: str) -> None:
+        self.last_error = reason
+        self.failing_since = self.failing_since or time.monotonic()
+
+
+class PollingBot(ExtBot[Any]):
+    """The application's bot: notes each getUpdates outcome, and keeps polling through a 401."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        with self._unfrozen():  # PTB freezes its objects; this one attribute is ours
+            self.outcomes = PollOutcomes()
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            updates = await super().get_updates(*args, **kwargs)
+        except InvalidToken as exc:
+            self.outcomes.failed("Telegram refused the bot token (401); check TELEGRAM_BOT_TOKEN")
+            raise RefusedWhilePolling(self.outcomes.last_error) from exc
+        except TelegramError as exc:
+            self.outcomes.failed(describe(exc))
+            raise
+        self.outcomes.last_ok, self.outcomes.failing_since = time.monotonic(), 0.0
+        return updates
 
 
 class TelegramPolling:
     name = "Telegram polling"
 
-    def __init__(self, updater: Updater) -> None:
+    def __init__(self, updater: Updater, bot: PollingBot) -> None:
         self.updater = updater
-        self.problem = ""
-        self.restarts = 0
-        self._next_try = 0.0
-        self._wait = RESTART_FIRST_SECONDS
+        self.bot = bot
 
     async def start(self) -> None:
         await self.updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=self._on_error)
 
     def _on_error(self, error: TelegramError) -> None:
-        """PTB retries these itself; they are noted for /healthz and logged once as one line."""
-        self.problem = describe(error)
-        log.warning("Telegram polling: %s; python-telegram-bot retries", self.problem)
-
-    def _polling_task(self) -> asyncio.Task[object] | None:
-        return next((t for t in asyncio.all_tasks() if t.get_name() == POLLING_TASK_NAME), None)
-
-    async def watch(self) -> None:
-        """The scheduler's job: restart polling when PTB's loop has ended."""
-        task = self._polling_task()
-        if task is not None and not task.done():
-            if self.problem and time.monotonic() >= self._next_try:
-                self.problem, self._wait = "", RESTART_FIRST_SECONDS  # updates flow again
-            return
-        if time.monotonic() < self._next_try:
-            return
-        await self._restart()
-
-    async def _restart(self) -> None:
-        with contextlib.suppress(Exception):  # the ended loop's own error is why we are here
-            if self.updater.running:
-                await self.updater.stop()
-        try:
-            await self.start()
-        except InvalidToken:
-            self.problem = "Telegram refused the bot token (401); check TELEGRAM_BOT_TOKEN"
-        except TelegramError as exc:
-            self.problem = describe(exc)
-        else:
-            self.restarts += 1
-            self.problem = self.problem or "polling had stopped; restarted"
-            log.warning("Telegram polling had stopped and was restarted (#%d)", self.restarts)
-        self._next_try = time.monotonic() + self._wait
-        self._wait = min(self._wait * 2, RESTART_MAX_SECONDS)
-        if self.problem:
-            log.error("Telegram polling: %s; trying again in %.0f s", self.problem, self._wait)
+        log.warning("Telegram polling: %s; python-telegram-bot retries with back-off", describe(error))
 
     async def stop(self) -> None:
         if self.updater.running:
-            with contextlib.suppress(Exception):  # an ended loop re-raises its error here
-                await self.updater.stop()
+            await self.updater.stop()
 
     def state(self) -> SourceState:
-        task = self._polling_task()
+        task = next((t for t in asyncio.all_tasks() if t.get_name() == POLLING_TASK_NAME), None)
         if task is None or task.done():
-            return SourceState(self.name, False, f"stopped: {self.problem or 'polling ended'}; restarting")
-        if self.problem:
-            return SourceState(self.name, True, f"polling (last problem: {self.problem})")
+            return SourceState(self.name, False, "stopped: commands are no longer received; restart the bot")
+        outcomes = self.bot.outcomes
+        failing = outcomes.failing_since
+        if failing and time.monotonic() - failing > FAILING_FOR_UNHEALTHY_SECONDS:
+            return SourceState(self.name, False, f"failing: {outcomes.last_error}; retrying")
+        if failing:
+            return SourceState(self.name, True, f"polling (retrying after: {outcomes.last_error})")
         return SourceState(self.name, True, "polling")

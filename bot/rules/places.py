@@ -1,0 +1,253 @@
+"""Finding the place a trigger speaks of: walking the words on the trigger's side of one sentence.
+
+The walk skips filler ("the city of") and actor names ("by the Taliban"), steps over an aside between
+commas, dashes or brackets of any length ("X, the fourth largest city of the north, has fallen"),
+reads "the capital of Helmand province" as Lashkar Gah, and stops at a gap blocker ("near"), at a
+clause mark before the first place, or when the gap grows too long.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.rules.compiled import PlaceContext
+from bot.rules.gazetteer import Place, PlaceIndex
+from bot.rules.text import CLAUSE_MARKS, Token
+from bot.rules.trace import Trace
+
+# The longest aside walked over back to a place: "X, the country's fourth largest city and ..., fell".
+APPOSITION_MAX_WORDS = 30
+_CLOSING_MARKS = frozenset(")]")
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceSpan:
+    place: Place
+    first: int  # token index
+    last: int
+    gap: int
+
+
+@dataclass
+class PostWords:
+    """One post as the place finder reads it."""
+
+    tokens: list[Token]
+    text: str  # NFC original: capital letters and punctuation
+    countries: frozenset[str]  # the countries the post names
+    actor_tokens: frozenset[int]  # token indexes inside an actor's name
+    trace: Trace | None = None
+
+    def clause_mark_before(self, i: int) -> bool:
+        """Whether a clause mark (comma, dash, colon, bracket) stands between token i - 1 and token i."""
+        if i <= 0 or i >= len(self.tokens):
+            return False
+        between = self.text[self.tokens[i - 1].end : self.tokens[i].start]
+        if any(ch in CLAUSE_MARKS or ch in _CLOSING_MARKS for ch in between):
+            return True
+        return "-" in between and between != "-"  # a spaced dash, not the hyphen inside Mazar-i-Sharif
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    words: PostWords
+    sentence: int
+    step: int  # 1 walks forward, -1 back
+    max_gap: int
+    blockers: tuple[str, ...]
+
+    def inside(self, i: int) -> bool:
+        tokens = self.words.tokens
+        return 0 <= i < len(tokens) and tokens[i].sentence == self.sentence
+
+
+class PlaceFinder:
+    def __init__(self, index: PlaceIndex, context: PlaceContext) -> None:
+        self.index = index
+        self.context = context
+
+    def walk(self, walk: Walk, i: int) -> list[PlaceSpan]:
+        """Places met walking from token i until the gap, a blocker or the sentence ends.
+
+        After a place the walk goes on only through a list ("Kunduz, Taloqan and Pul-e Khumri").
+        """
+        found: list[PlaceSpan] = []
+        gap = 0
+        words = walk.words
+        while walk.inside(i) and gap <= walk.max_gap:
+            if not found and self._clause_mark_stops(walk, i):
+                if walk.step > 0:
+                    _stop(words, walk.step, "a clause mark before any place")
+                    break  # "liberated, handing Moscow all of Luhansk": the place follows in the same clause
+                if self.place_at(walk, i, quiet=True) is None:
+                    i = self._across_apposition(walk, i)
+            span = self.place_at(walk, i)
+            if span is not None:
+                place, lo, hi = span
+                found.append(PlaceSpan(place, lo, hi, gap))
+                following = self._next_in_list(walk, lo, hi)
+                if following is None or self.place_at(walk, following, quiet=True) is None:
+                    break
+                i = following
+                continue
+            blocker = _blocker_at(words.tokens, i, walk.step, walk.blockers)
+            if blocker:
+                _stop(words, walk.step, f"gap blocker '{blocker}'")
+                break
+            if words.tokens[i].text not in self.context.filler and i not in words.actor_tokens:
+                gap += 1  # "the capital of the province", "by the Taliban": these do not widen the gap
+            i += walk.step
+        if not found and gap > walk.max_gap:
+            _stop(words, walk.step, f"gap too long (more than {walk.max_gap} words)")
+        return found
+
+    @staticmethod
+    def _clause_mark_stops(walk: Walk, i: int) -> bool:
+        return walk.words.clause_mark_before(i if walk.step > 0 else i + 1)
+
+    def first_place_before(self, words: PostWords, index: int) -> tuple[Place, int, int] | None:
+        """The first place the post names before token `index`: reports name their city first
+        ("Houthis take al-Hazm, … toward Marib. … the city fell" is about al-Hazm)."""
+        for i in range(index):
+            found = self.place_at(Walk(words, words.tokens[i].sentence, 1, 0, ()), i, quiet=True)
+            if found is not None:
+                return found
+        return None
+
+    def _across_apposition(self, walk: Walk, i: int) -> int:
+        """Walking back into ", an aside," ending at token i: the token before it, if a place ends there."""
+        for j in range(i, i - APPOSITION_MAX_WORDS, -1):
+            if not walk.inside(j) or not walk.inside(j - 1):
+                return i
+            if walk.words.clause_mark_before(j):
+                return j - 1 if self.place_at(walk, j - 1, quiet=True) is not None else i
+        return i
+
+    def _next_in_list(self, walk: Walk, lo: int, hi: int) -> int | None:
+        """Where the next place of a list would stand after the place at tokens lo..hi, if a list goes on."""
+        k = hi + 1 if walk.step > 0 else lo - 1
+        if not walk.inside(k):
+            return None
+        tokens, text = walk.words.tokens, walk.words.text
+        between = (
+            text[tokens[hi].end : tokens[k].start]
+            if walk.step > 0
+            else text[tokens[k].end : tokens[lo].start]
+        )
+        if tokens[k].text in self.context.conjunctions:
+            return k + walk.step if walk.inside(k + walk.step) else None
+        return k if any(sep in between for sep in ",،(/") else None
+
+    def place_at(self, walk: Walk, i: int, quiet: bool = False) -> tuple[Place, int, int] | None:
+        """The longest place name that starts (walking forward) or ends (walking back) at token i."""
+        tokens = walk.words.tokens
+        for n in range(min(self.index.max_words, len(tokens)), 0, -1):
+            lo, hi = (i, i + n - 1) if walk.step > 0 else (i - n + 1, i)
+            if not (walk.inside(lo) and walk.inside(hi)):
+                continue
+            found = self._name_at(walk.words, lo, hi, quiet)
+            if found is not None:
+                return found, lo, hi
+        return None
+
+    def _name_at(self, words: PostWords, lo: int, hi: int, quiet: bool) -> Place | None:
+        tokens = words.tokens
+        names = [t.text for t in tokens[lo : hi + 1]]
+        capital = self.index.province_capital(names) if self._after_capital_of(tokens, lo) else None
+        if capital is not None:
+            self._note(words, lo, hi, capital.name, quiet, True, "the capital of the province named")
+            return capital
+        found = self.index.candidates(names)
+        if found is None:
+            return None
+        candidates, declined = found
+        place = self._preferred(candidates, words.countries)
+        lower = words.text[tokens[lo].start].islower()
+        if lower and (declined or (lo == hi and names[0] in self.index.needs_capital)):
+            self._note(words, lo, hi, place.name, quiet, False, "an everyday word unless capitalised")
+            return None
+        why = self._not_the_place(tokens, lo, hi)
+        if why:
+            self._note(words, lo, hi, place.name, quiet, False, why)
+            return None
+        self._note(words, lo, hi, place.name, quiet, True, "matched")
+        return place
+
+    def _preferred(self, candidates: tuple[int, ...], countries: frozenset[str]) -> Place:
+        """Of places sharing a name: the one in a country the post names, else the index's order
+        (focus countries, then population)."""
+        places = self.index.places
+        if countries and len(candidates) > 1:
+            for idx in candidates:
+                if places[idx].country in countries:
+                    return places[idx]
+        return places[candidates[0]]
+
+    def _after_capital_of(self, tokens: list[Token], lo: int) -> bool:
+        """Whether 'capital of' (maybe then 'the province of', 'ولایت') stands right before token lo."""
+        ctx = self.context
+        end = lo
+        for _ in range(4):
+            before = tuple(t.text for t in tokens[max(0, end - ctx.longest) : end])
+            if _ends_with_any(before, ctx.capital_of):
+                return True
+            if end == 0:
+                return False
+            word = tokens[end - 1].text
+            if word not in ctx.filler and not _ends_with_any(before, ctx.region_before):
+                return False
+            end -= 1
+        return False
+
+    def _not_the_place(self, tokens: list[Token], lo: int, hi: int) -> str:
+        """'near Kunduz', 'outskirts of the city of Kunduz', 'Kunduz province', 'ولایت بلخ': why not."""
+        ctx = self.context
+        after = tuple(t.text for t in tokens[hi + 1 : hi + 1 + ctx.longest])
+        if any(after[: len(p)] == p for p in ctx.region_after):
+            return "a region word after the name (the province, not the city)"
+        right_before = tuple(t.text for t in tokens[max(0, lo - ctx.longest) : lo])
+        if _ends_with_any(right_before, ctx.region_before):
+            return "a region word before the name (the province, not the city)"
+        end = lo  # the near-phrase must end right before `end`, after skipping filler words
+        for _ in range(4):
+            before = tuple(t.text for t in tokens[max(0, end - ctx.longest) : end])
+            if _ends_with_any(before, ctx.near):
+                return "a nearness word before the name (near, outskirts of, airport of)"
+            if end == 0 or tokens[end - 1].text not in ctx.filler:
+                return ""
+            end -= 1
+        return ""
+
+    @staticmethod
+    def _note(words: PostWords, lo: int, hi: int, name: str, quiet: bool, matched: bool, why: str) -> None:
+        if words.trace is not None and not quiet:
+            tokens = words.tokens
+            words.trace.candidate(tokens[lo].start, tokens[hi].end, name, matched, why)
+
+
+def _ends_with_any(words: tuple[str, ...], phrases: frozenset[tuple[str, ...]]) -> bool:
+    return any(len(p) <= len(words) and words[len(words) - len(p) :] == p for p in phrases)
+
+
+def _stop(words: PostWords, step: int, reason: str) -> None:
+    if words.trace is not None:
+        words.trace.stop(step, reason)
+
+
+@lru_cache(maxsize=64)
+def _blocker_set(blockers: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(b.strip() for b in blockers)
+
+
+def _blocker_at(tokens: list[Token], i: int, step: int, blockers: tuple[str, ...]) -> str:
+    """The blocker phrase that begins at token i (walking forward) or ends there (walking back)."""
+    phrases = _blocker_set(blockers)
+    for n in range(1, 5):
+        lo, hi = (i, i + n) if step > 0 else (i - n + 1, i + 1)
+        if lo < 0 or hi > len(tokens):
+            break
+        words = " ".join(t.text for t in tokens[lo:hi])
+        if words in phrases:
+            return words
+    return ""
