@@ -34,7 +34,7 @@ from bot.outbox.consumer import OutboxConsumer  # noqa: E402
 from bot.posts import Post  # noqa: E402
 from bot.rules import Detector, compile_rules, load_rules  # noqa: E402
 from bot.runtime.pipeline import Pipeline, build_pipeline  # noqa: E402
-from bot.store.events import EventRecorder, text_fingerprint  # noqa: E402
+from bot.store.events import EventRecorder, speakers_from, text_fingerprint  # noqa: E402
 from bot.store.keys import SEEN_TTL_SECONDS, Keys  # noqa: E402
 
 
@@ -119,7 +119,7 @@ def client_url(client: aioredis.Redis) -> str:
 async def memory_per_post(client: aioredis.Redis, detector: Detector, tracked: int) -> tuple[float, float]:
     """Bytes per matched post: ours (the real script, pipelined in batches) and one key per post."""
     rules = {r.id: r for r in detector.compiled.source.rules}
-    recorder = EventRecorder(client, rules, detector.compiled.trust, Keys("bench-mem:"))
+    recorder = EventRecorder(client, rules, speakers_from(detector.compiled.source), Keys("bench-mem:"))
     template = Post(id="0", text="Kunduz has fallen.", author="reporter")
     matches = detector.detect(template)
     await client.flushdb()

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from bot import __version__
 from bot.backoff import describe
@@ -20,6 +21,7 @@ from bot.config import Settings, SettingsError, check_redis_url, load_settings
 from bot.outbox.targets import ConsoleTarget, JsonLinesTarget, Target
 from bot.posts import Post, post_lines, read_posts
 from bot.rules import CompiledRules, Detector, RulesError, compile_rules, load_rules
+from bot.rules.why import why_nothing
 from bot.runtime.logs import configure_logging, redact
 from bot.runtime.replay import run_replay
 from bot.store.connection import RedisUnavailable
@@ -108,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", parents=[common, redis_options], help="the Mazar-i-Sharif scenario of August 2021, end to end"
     )
+    demo.add_argument(
+        "--telegram",
+        action="store_true",
+        help="also send the alerts to the chats subscribed to your bot, each marked as a demo",
+    )
     demo.set_defaults(handler=cmd_demo)
 
     check = commands.add_parser("check-rules", parents=[common], help="validate a rules file")
@@ -185,8 +192,10 @@ def _replay(
     prefix: str,
     telegram: Settings | None = None,
     embedded_db: Path | None = None,
+    on_nothing: Callable[[Post], None] | None = None,
+    rules: CompiledRules | None = None,
 ) -> int:
-    rules = load_rules_or_fail(_rules_path(args))
+    rules = rules or load_rules_or_fail(_rules_path(args))
     try:
         result = asyncio.run(
             run_replay(
@@ -198,6 +207,8 @@ def _replay(
                 prefix,
                 telegram=telegram,
                 embedded_db=embedded_db,
+                demo=args.command == "demo",
+                on_nothing=on_nothing,
             )
         )
     except (RedisUnavailable, TelegramNotReady) as exc:
@@ -205,7 +216,8 @@ def _replay(
     s = result.stats
     print(
         f"frontwatch: {s.posts} posts, {s.matched} matched, {s.duplicates} duplicates, "
-        f"{s.alerts} alerts, {s.updates} updates, {result.delivered} delivered"
+        f"{s.alerts} alerts, {s.updates} updates ({s.folded} folded: retweets, copies, same outlet), "
+        f"{result.delivered} delivered"
         + ("" if result.drained else "; some alerts are still waiting in the outbox")
         + (f"; {s.lost} matched posts LOST while Redis was down" if s.lost else ""),
         file=sys.stderr,
@@ -226,10 +238,10 @@ DEMO_SECONDS = 6.0
 DEMO_INTRO = """\
 frontwatch demo: 13 posts from 11 to 15 August 2021, when the Taliban took Mazar-i-Sharif,
 replayed in about {seconds:.0f} seconds through the whole pipeline (rules, Redis dedup and events,
-the outbox).
-Watch for: one ALERT when the first report names the city fallen; UPDATEs as other sources confirm
-it (a retweet and a pasted copy count as sources, not as new alerts); nothing for the forecast, the
-denial, or the posts about soldiers fleeing. Set TELEGRAM_BOT_TOKEN to send the alerts to Telegram.
+the outbox). Nothing is sent to Telegram{telegram}.
+Watch for: one ALERT when the first report names the city fallen; UPDATEs as other sources add up,
+climbing the ladder 🟡 single report -> 🟠 corroborated -> 🟣 claimed by a party -> 🔴 confirmed (a
+retweet and a pasted copy are shown but folded, never counted); the ignored posts, each with why.
 """
 
 
@@ -239,19 +251,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     times = [p.created_at for p in posts if p.created_at]
     span = (max(times) - min(times)).total_seconds() if times else 0.0
     speed = span / DEMO_SECONDS if span else None
-    print(DEMO_INTRO.format(seconds=DEMO_SECONDS), file=sys.stderr if args.json else sys.stdout)
     settings: Settings = args.settings
+    if args.telegram and settings.telegram_bot_token is None:
+        raise UserError(
+            "demo --telegram needs TELEGRAM_BOT_TOKEN (from @BotFather) in the environment or .env"
+        )
+    telegram = " but to your subscribed chats, each message marked 🧪 DEMO" if args.telegram else ""
+    out = sys.stderr if args.json else sys.stdout
+    print(DEMO_INTRO.format(seconds=DEMO_SECONDS, telegram=telegram), file=out)
+    rules = load_rules_or_fail(_rules_path(args))
+    ignored = _print_ignored(Detector(rules), out)
     url = args.redis or settings.redis_url
     # A fresh namespace each run, so the demo shows its alerts again however often it is run.
     prefix = f"fw-demo-{uuid.uuid4().hex[:8]}:"
-    if settings.telegram_bot_token is not None:
-        # With a bot: the Redis where `frontwatch run` keeps subscriptions, so subscribers get the demo.
-        print("TELEGRAM_BOT_TOKEN is set: chats subscribed to the bot receive the demo alerts too.\n")
-        return _replay(args, posts, url, speed, prefix, telegram=settings)
+    if args.telegram:
+        # The Redis where `frontwatch run` keeps subscriptions, so subscribers get the demo.
+        return _replay(args, posts, url, speed, prefix, settings, None, ignored, rules)
     if url is None:
         with tempfile.TemporaryDirectory(prefix="frontwatch-demo-") as data_dir:
-            return _replay(args, posts, None, speed, prefix, embedded_db=Path(data_dir) / "demo.rdb")
-    return _replay(args, posts, url, speed, prefix)
+            db = Path(data_dir) / "demo.rdb"
+            return _replay(args, posts, None, speed, prefix, None, db, ignored, rules)
+    return _replay(args, posts, url, speed, prefix, None, None, ignored, rules)
+
+
+def _print_ignored(detector: Detector, out: TextIO) -> Callable[[Post], None]:
+    def print_it(post: Post) -> None:
+        who = f"@{post.author}" if post.author else post.id
+        text = post.text if len(post.text) <= 70 else post.text[:69] + "…"
+        print(f"ignored {who}: {text!r}\n  why: {why_nothing(detector, post)}\n", file=out, flush=True)
+
+    return print_it
 
 
 def cmd_run(args: argparse.Namespace) -> int:

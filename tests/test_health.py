@@ -67,7 +67,7 @@ async def test_healthz_follows_redis_and_metrics_count_posts_matches_and_alerts(
             for p in posts:
                 x.post(WATCHED[p["author"]], p["text"], lang=p["lang"], created_at=p["created_at"])
             await eventually(
-                lambda: any(m.startswith("🇦🇫") for m in telegram.messages_to(100)), what="the alert"
+                lambda: any("🇦🇫" in m.split("\n")[0] for m in telegram.messages_to(100)), what="the alert"
             )
             await asyncio.sleep(1.5)
             _, after = await get(f"{base}/metrics")

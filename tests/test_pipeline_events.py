@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from bot.outbox.alert import Alert
 from bot.posts import Post, PostRef
 from bot.rules import Detector
-from bot.store.events import EventRecorder
+from bot.store.events import EventRecorder, speakers_from
 from bot.store.keys import Keys
 
 KUNDUZ = "The city of Kunduz has fallen to the Taliban."
@@ -36,7 +36,7 @@ def recorder(
     rule = detector.compiled.source.rules[0].model_copy(
         update={"min_sources": min_sources, "window_minutes": window_minutes}
     )
-    return EventRecorder(client, {rule.id: rule}, detector.compiled.trust, Keys(namespace))
+    return EventRecorder(client, {rule.id: rule}, speakers_from(detector.compiled.source), Keys(namespace))
 
 
 async def outbox(client: aioredis.Redis, namespace: str) -> list[Alert]:
@@ -107,9 +107,9 @@ async def test_reports_inside_the_window_join_the_event_and_later_ones_open_a_ne
     redis_client: aioredis.Redis, detector: Detector, namespace: str
 ) -> None:
     rec = recorder(redis_client, detector, namespace, window_minutes=60)
-    await record(rec, detector, post("1", "a", T0))
-    await record(rec, detector, post("2", "b", T0 + timedelta(minutes=60)))  # exactly the window: same event
-    await record(rec, detector, post("3", "c", T0 + timedelta(minutes=121)))  # 61 min after the last: new
+    await record(rec, detector, post("1", "a", T0, f"{KUNDUZ} One."))
+    await record(rec, detector, post("2", "b", T0 + timedelta(minutes=60), f"{KUNDUZ} Two."))  # same event
+    await record(rec, detector, post("3", "c", T0 + timedelta(minutes=121), f"{KUNDUZ} Three."))  # a new one
     alerts = await outbox(redis_client, namespace)
     assert [a.kind for a in alerts] == ["alert", "update", "alert"]
     assert alerts[0].event_id == alerts[1].event_id != alerts[2].event_id
@@ -119,23 +119,36 @@ async def test_min_sources_holds_the_first_alert_until_enough_authors_report(
     redis_client: aioredis.Redis, detector: Detector, namespace: str
 ) -> None:
     rec = recorder(redis_client, detector, namespace, min_sources=2)
-    await record(rec, detector, post("1", "a"))
+    await record(rec, detector, post("1", "a", T0, "Kunduz has fallen to the Taliban."))
     assert await outbox(redis_client, namespace) == []
-    await record(rec, detector, post("2", "b", T0 + timedelta(minutes=1)))
-    await record(rec, detector, post("3", "c", T0 + timedelta(minutes=2)))
+    await record(
+        rec, detector, post("2", "b", T0 + timedelta(minutes=1), "Kunduz has fallen, officials say.")
+    )
+    await record(rec, detector, post("3", "c", T0 + timedelta(minutes=2), "The Taliban captured Kunduz."))
     assert [(a.kind, a.sources) for a in await outbox(redis_client, namespace)] == [
         ("alert", 2),
         ("update", 3),
     ]
 
 
-async def test_an_official_raises_the_alert_alone_whatever_min_sources_asks(
+async def test_a_neutral_official_body_raises_the_alert_alone_whatever_min_sources_asks(
     redis_client: aioredis.Redis, detector: Detector, namespace: str
 ) -> None:
     rec = recorder(redis_client, detector, namespace, min_sources=3)
-    await record(rec, detector, post("1", "ZabihullahM33"))
+    await record(rec, detector, post("1", "MONUSCO"))
     [alert] = await outbox(redis_client, namespace)
     assert alert.kind == "alert" and alert.sources_list[0].trust == 3
+
+
+async def test_a_party_to_the_conflict_never_raises_the_alert_alone_and_reads_as_its_claim(
+    redis_client: aioredis.Redis, detector: Detector, namespace: str
+) -> None:
+    rec = recorder(redis_client, detector, namespace, min_sources=2)
+    await record(rec, detector, post("1", "ZabihullahM33"))
+    assert await outbox(redis_client, namespace) == []
+    await record(rec, detector, post("2", "reporter_a", T0, "Kunduz has fallen, residents say."))
+    [alert] = await outbox(redis_client, namespace)
+    assert alert.level == "party-claim" and alert.claimed_by == ["Taliban"]
 
 
 async def test_a_retweet_of_an_old_report_opens_no_new_event(

@@ -26,6 +26,7 @@ def alert(country: str = "AF", geonameid: int = 1135689, sources: int = 1, lang:
         country=country,
         lang=lang,
         sources=sources,
+        independent=sources,
     )
 
 

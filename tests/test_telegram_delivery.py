@@ -28,12 +28,20 @@ AF = Subscription("country", "AF", "Afghanistan")
 
 
 def alert(
-    kind: str = "alert", sources: int = 1, author: str = "BilalSarwary", trust: int = 2, **kw: object
+    kind: str = "alert",
+    sources: int = 1,
+    author: str = "BilalSarwary",
+    trust: int = 2,
+    text: str = "Mazar-i-Sharif has fallen.",
+    **kw: object,
 ) -> Alert:
+    """An outbox entry with `sources` independent journalists, the newest of trust `trust`."""
     listed = [
         Source(
             author=f"{author}{i}" if i else author,
             trust=trust if i == sources - 1 else 2,
+            role="journalist",
+            text=text,
             at=1628955720 + i,
             url=f"https://x.com/{author}/status/{i}",
             post_id=str(i),
@@ -44,6 +52,7 @@ def alert(
     return Alert.model_validate(
         {
             "kind": kind,
+            "independent": sources,
             "event_id": "city-fallen:1133616:1",
             "rule": "city-fallen",
             "location": "Mazar-i-Sharif",
@@ -85,17 +94,19 @@ async def test_an_update_edits_the_alert_message_in_place(rig: Rig) -> None:
     await rig.target.deliver("1-0", alert())
     await rig.target.deliver("2-0", alert("update", sources=2))
     [message] = rig.fake.messages_to(1)
-    assert "2 sources" in message
+    assert "2 independent sources" in message and message.startswith("🟠 Corroborated")
     assert [s.method for s in rig.fake.sent] == ["sendMessage", "editMessageText"]
 
 
-async def test_an_official_confirmation_also_replies_in_the_thread(rig: Rig) -> None:
+async def test_the_update_that_confirms_an_event_also_replies_in_the_thread(rig: Rig) -> None:
     await subscribe(rig, 1)
     await rig.target.deliver("1-0", alert())
-    await rig.target.deliver("2-0", alert("update", sources=2, trust=3, author="ZabihullahM33"))
+    await rig.target.deliver("2-0", alert("update", sources=2))
+    assert [s.method for s in rig.fake.sent] == ["sendMessage", "editMessageText"]  # corroborated: no reply
+    await rig.target.deliver("3-0", alert("update", sources=3))  # a third independent journalist
     reply = rig.fake.sent[-1]
     assert reply.reply_to_message_id == rig.fake.sent[0].message_id
-    assert "Confirmed by" in reply.text
+    assert "Confirmed" in reply.text and "3 independent sources" in reply.text
 
 
 async def test_a_429_is_waited_out_and_the_alert_still_arrives(rig: Rig) -> None:
@@ -130,12 +141,20 @@ async def test_a_chat_that_blocked_the_bot_is_unsubscribed_and_counted(rig: Rig)
 
 async def test_post_text_is_escaped_and_a_huge_alert_is_trimmed_to_fit(rig: Rig) -> None:
     await subscribe(rig, 1)
-    hostile = alert(sources=60, author="<b>x</b>&", evidence=["<script>", "a" * 5000])
+    hostile = alert(sources=60, author="<b>x</b>&", evidence=["<script>"], text="<script> has fallen")
     await rig.target.deliver("1-0", hostile)
     [message] = rig.fake.messages_to(1)
     assert len(message) <= 4096
-    assert "<script>" in message and "@<b>x</b>&" in message  # shown as text, not parsed as tags
-    assert "earlier source(s)" in message
+    assert "«<script> has fallen»" in message and "@<b>x</b>&" in message  # text, not parsed as tags
+    assert "more" in message
+
+
+async def test_an_alert_with_40_sources_keeps_the_first_report_and_the_newest(rig: Rig) -> None:
+    await subscribe(rig, 1)
+    await rig.target.deliver("1-0", alert(sources=40))
+    [message] = rig.fake.messages_to(1)
+    assert "@BilalSarwary (first report)" in message  # the first report is never dropped
+    assert "@BilalSarwary39" in message and "+ " in message and " more" in message
 
 
 async def test_alerts_to_a_group_keep_telegrams_20_a_minute_group_limit(
@@ -180,5 +199,5 @@ async def test_updates_queued_together_become_one_edit(
         await pipeline.submit(Post(id=str(n), text="Kunduz has fallen.", author=f"reporter{n}"))
     await dispatcher.pump(block_ms=10)
     assert [s.method for s in rig.fake.sent] == ["sendMessage", "editMessageText"]
-    assert "6 sources" in rig.fake.messages_to(1)[0]
+    assert "6 in all" in rig.fake.messages_to(1)[0]  # six authors, one text: 1 independent
     assert await dispatcher.drained()

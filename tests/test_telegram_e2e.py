@@ -24,6 +24,13 @@ from tests.conftest import REPO, eventually, run_cli
 from tests.fakes.telegram_api import FakeTelegram
 
 ADMIN = 777
+
+
+def is_afghan_alert(message: str) -> bool:
+    """An alert (or its edit) about a place in Afghanistan: its level line names the country's flag."""
+    return any("🇦🇫" in line and "·" in line for line in message.splitlines()[:2])
+
+
 SCENARIO = REPO / "examples" / "mazar-i-sharif.jsonl"
 
 
@@ -102,14 +109,16 @@ async def test_a_subscriber_gets_one_mazar_alert_edited_as_sources_add_up_and_mu
     await asyncio.to_thread(live.replay, SCENARIO)
 
     def alerts(chat: int) -> list[str]:
-        return [m for m in live.replies_to(chat) if m.startswith("🇦🇫")]
+        return [m for m in live.replies_to(chat) if is_afghan_alert(m)]
 
-    await eventually(lambda: "7 sources" in "".join(alerts(reader)), timeout=40, what="the last update")
+    await eventually(lambda: "7 in all" in "".join(alerts(reader)), timeout=40, what="the last update")
     [alert] = alerts(reader)
-    assert alert.startswith("🇦🇫 Mazar-i-Sharif (AF) reported fallen or captured")
-    assert "@BilalSarwary" in alert and "@ZabihullahM33" in alert
+    assert alert.startswith("🔴 Confirmed · 🇦🇫 Mazar-i-Sharif, Afghanistan")
+    assert "reported taken by the Taliban" in alert and "5 independent sources (7 in all)" in alert
+    assert "@BilalSarwary (first report)" in alert and "party to the conflict (Taliban)" in alert
+    assert "retweet or quote, not counted" in alert and "copy of an earlier post, not counted" in alert
     assert len(live.fake.calls("editMessageText")) >= 1  # queued updates are coalesced into fewer edits
-    assert any("Confirmed by @ZabihullahM33" in m for m in live.replies_to(reader))
+    assert any(m.startswith("🔴 Confirmed: Mazar-i-Sharif") for m in live.replies_to(reader))
     assert alerts(muted) == []
     assert await live.store.subscriptions(gone) == []
     assert (await live.store.counters()).get("chats_unsubscribed_gone") == 1
@@ -204,7 +213,7 @@ async def test_sigterm_stops_the_bot_cleanly(redis_url: str, namespace: str) -> 
         assert fake.calls("setMyCommands"), "the command menu is published at start"
 
 
-async def test_the_demo_with_a_token_also_sends_its_alert_to_subscribed_chats(
+async def test_the_demo_sends_to_telegram_only_when_asked_and_marks_every_message(
     redis_url: str, namespace: str, redis_client: aioredis.Redis
 ) -> None:
     async with FakeTelegram() as fake:
@@ -217,10 +226,17 @@ async def test_the_demo_with_a_token_also_sends_its_alert_to_subscribed_chats(
             "TELEGRAM_API_BASE": fake.url,
             "FRONTWATCH_NAMESPACE": namespace,
         }
-        result = await asyncio.to_thread(run_cli, "demo", "--json", "--redis", redis_url, env=env)
+        quiet = await asyncio.to_thread(run_cli, "demo", "--json", "--redis", redis_url, env=env)
+        assert quiet.returncode == 0, quiet.stderr
+        assert fake.calls("sendMessage") == [], "no Telegram message without --telegram, token or not"
+        result = await asyncio.to_thread(
+            run_cli, "demo", "--telegram", "--json", "--redis", redis_url, env=env
+        )
         assert result.returncode == 0, result.stderr
-        [alert] = [m for m in fake.messages_to(900) if m.startswith("🇦🇫")]
-        assert "Mazar-i-Sharif" in alert and "7 sources" in alert
+        messages = fake.messages_to(900)
+        assert messages and all(m.startswith("🧪 DEMO — replay of August 2021") for m in messages)
+        [alert] = [m for m in messages if is_afghan_alert(m)]
+        assert "Mazar-i-Sharif" in alert and "7 in all" in alert
 
 
 async def test_a_channel_the_bot_administers_can_subscribe_by_posting_a_command(live: LiveBot) -> None:

@@ -21,10 +21,24 @@ class Source(BaseModel):
     post_id: str
     lang: str | None = None
     copy_of_earlier: bool = Field(False, alias="copy")
+    # Shown, never counted: a copy, a retweet or quote of a post already seen, a second account
+    # of an outlet already counted.
+    folded_as: Literal["", "copy", "retweet", "outlet"] = Field("", alias="folded")
+    role: str = "other"
+    side: str | None = None
+    text: str = ""
 
     @property
     def when(self) -> datetime:
         return datetime.fromtimestamp(self.at, UTC)
+
+    @property
+    def folded(self) -> bool:
+        return bool(self.folded_as)
+
+    @property
+    def is_party(self) -> bool:
+        return self.role == "party"
 
 
 class Alert(BaseModel):
@@ -44,6 +58,10 @@ class Alert(BaseModel):
     first_at: float = 0.0
     # An opt-in rule's alerts go only to chats that follow that rule by name (city-contested).
     opt_in: bool = False
+    independent_sources: int = Field(0, alias="independent")
+    first_source: Source | None = None
+    confirm_sources: int = 3
+    actor: str | None = None
     change: Literal["fallen", "contested"] = "fallen"  # the rule's kind
 
     @property
@@ -53,7 +71,7 @@ class Alert(BaseModel):
             return "reported contested (forces entered, fighting inside or part of it held)"
         return "reported fallen or captured"
 
-    @field_validator("geonameid", "country", "lang", mode="before")
+    @field_validator("geonameid", "country", "lang", "actor", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -80,9 +98,52 @@ class Alert(BaseModel):
         return [s.post_id for s in self.sources_list]
 
     @property
+    def level(self) -> Level:
+        """Where the event stands on the ladder (DESIGN §4): what a desk can act on."""
+        return level_of(self)
+
+    @property
+    def claimed_by(self) -> list[str]:
+        """The sides (parties to the conflict) whose own accounts report it, in order of first report."""
+        return list(dict.fromkeys(s.side for s in self.sources_list if s.is_party and s.side))
+
+    @field_validator("first_source", mode="before")
+    @classmethod
+    def _json_record(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) and value else (value or None)
+
+    @property
+    def first_report(self) -> Source | None:
+        """The event's first source, kept even when the list holds only the newest ones."""
+        return self.first_source or (self.sources_list[0] if self.sources_list else None)
+
+    @property
     def is_confirmation(self) -> bool:
-        """An update whose newest source is an official (trust 3) when no earlier source was."""
-        if self.kind != "update" or not self.sources_list:
+        """An update that has just made the event confirmed: it gets a reply of its own in Telegram."""
+        if self.kind != "update" or self.level != "confirmed" or len(self.sources_list) < 2:
             return False
-        *earlier, newest = self.sources_list
-        return newest.trust >= 3 and all(s.trust < 3 for s in earlier)
+        return level_of(self, self.sources_list[:-1]) != "confirmed"
+
+
+Level = Literal["single", "corroborated", "party-claim", "confirmed", "contested"]
+
+
+def level_of(alert: Alert, sources: list[Source] | None = None) -> Level:
+    """single -> corroborated (2+ independent) -> party-claim -> confirmed.
+
+    Confirmed: two sides of the conflict report it (the side that lost it concedes), or enough
+    independent sources that are not parties, one of them trusted (a journalist, an outlet, an
+    official body). A party's own claim is never a confirmation.
+    """
+    sources = alert.sources_list if sources is None else sources
+    counted = [s for s in sources if not s.folded]
+    neutral = [s for s in counted if not s.is_party]
+    sides = {s.side for s in counted if s.is_party and s.side}
+    if len(sides) >= 2:
+        return "confirmed"
+    if len(neutral) >= alert.confirm_sources and any(s.trust >= 2 for s in neutral):
+        return "confirmed"
+    if sides:
+        return "party-claim"
+    independent = len(counted) if sources is not alert.sources_list else alert.independent_sources
+    return "corroborated" if independent >= 2 else "single"

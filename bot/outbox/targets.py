@@ -48,6 +48,9 @@ class JsonLinesTarget:
             "sources": alert.sources,
             "post_ids": alert.post_ids,
             "text": plain_text(alert),
+            "independent_sources": alert.independent_sources,
+            "level": alert.level,
+            "actor": alert.actor,
         }
         self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.out.flush()

@@ -168,6 +168,21 @@ class Actor(Strict):
 
 class AccountGroup(Strict):
     trust: int = Field(1, ge=0, le=3, description="0 unknown, 1 known, 2 established reporter, 3 official")
+    role: Literal["journalist", "outlet", "official", "party", "other"] = Field(
+        "other",
+        description=(
+            "What these accounts are. A party to a conflict (its spokesman, its ministry) claims; it never"
+            " confirms: its reports raise 'claimed by <side>', not 'confirmed'"
+        ),
+    )
+    side: str | None = Field(
+        None, max_length=60, description="For a party: the side it speaks for (Taliban, Russia, RSF, M23)"
+    )
+    outlet: str | None = Field(
+        None,
+        max_length=60,
+        description="Accounts of one outlet (its desks and languages): they count as one independent source",
+    )
     accounts: list[Annotated[str, Field(pattern=r"^@?[A-Za-z0-9_]{1,15}$")]] = Field(default_factory=list)
 
 
@@ -208,6 +223,15 @@ class Rule(Strict):
     max_gap_words: int = Field(6, ge=0, le=20, description="Words allowed between a trigger and its place")
     cancel_on_past_year: bool = Field(
         True, description="A year before the post's own in the sentence cancels it"
+    )
+    confirm_sources: int = Field(
+        3,
+        ge=2,
+        le=20,
+        description=(
+            "Independent sources, one of them a trusted journalist or outlet (trust 2+), that make an"
+            " alert 'confirmed'; parties to the conflict never count towards it"
+        ),
     )
     min_confidence: float = Field(0.5, ge=0.0, le=1.0)
     window_minutes: int = Field(

@@ -21,7 +21,7 @@ from bot.backoff import retrying
 from bot.posts import Post
 from bot.rules import CompiledRules, Detector, Match
 from bot.runtime import metrics
-from bot.store.events import EventRecorder, Recorded
+from bot.store.events import EventRecorder, Recorded, speakers_from
 from bot.store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class PipelineStats:
     duplicates: int = 0
     alerts: int = 0
     updates: int = 0
+    folded: int = 0  # posts shown under an event but not counted: retweets, copies, same outlet
     held: int = 0
     lost: int = 0
 
@@ -61,7 +62,7 @@ class Pipeline:
     def use_rules(self, compiled: CompiledRules) -> None:
         """Swap in reloaded rules between two posts."""
         self.detector = Detector(compiled)
-        self.recorder.use_rules({r.id: r for r in compiled.source.rules}, compiled.trust)
+        self.recorder.use_rules({r.id: r for r in compiled.source.rules}, speakers_from(compiled.source))
 
     async def submit(self, post: Post) -> list[Match]:
         """Match one post and record its matches; returns the matches."""
@@ -87,6 +88,8 @@ class Pipeline:
         result = await self.recorder.record(post, matches)
         if result.status == "duplicate":
             self.stats.duplicates += 1
+        if any(event.folded for event in result.events):
+            self.stats.folded += 1
         for event in result.events:
             if event.kind == "alert":
                 self.stats.alerts += 1
@@ -126,5 +129,6 @@ class Pipeline:
 
 def build_pipeline(compiled: CompiledRules, client: aioredis.Redis, keys: Keys) -> Pipeline:
     """The one wiring of detector and recorder, for `run`, `replay`, `demo` and the benchmarks."""
-    recorder = EventRecorder(client, {r.id: r for r in compiled.source.rules}, compiled.trust, keys)
+    rules = {r.id: r for r in compiled.source.rules}
+    recorder = EventRecorder(client, rules, speakers_from(compiled.source), keys)
     return Pipeline(Detector(compiled), recorder)

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +18,9 @@ from bot.config import Settings
 from bot.outbox.consumer import OutboxConsumer, consumer_name
 from bot.outbox.targets import Target
 from bot.posts import Post
-from bot.rules import CompiledRules
+from bot.rules import CompiledRules, Match
 from bot.runtime.pipeline import PipelineStats, build_pipeline
 from bot.runtime.scheduler import Scheduler, outbox_jobs
-from bot.sources import Emit
 from bot.store.connection import connect
 from bot.store.keys import Keys
 from bot.telegram.app import build_application, connect_bot
@@ -51,8 +50,11 @@ async def run_replay(
     prefix: str = "fw:",
     telegram: Settings | None = None,
     embedded_db: Path | None = None,
+    demo: bool = False,
+    on_nothing: Callable[[Post], None] | None = None,
 ) -> ReplayResult:
-    """Replay posts; with `telegram` settings, alerts also go to the chats subscribed in that namespace."""
+    """Replay posts; with `telegram` settings, alerts also go to the chats subscribed in that namespace
+    (each message marked as a demo when `demo`). `on_nothing` hears of each post that matched nothing."""
     async with contextlib.AsyncExitStack() as stack:
         client, embedded = await connect(redis_url, embedded_db)
         if embedded is not None:
@@ -66,7 +68,7 @@ async def run_replay(
             store = SubscriptionStore(
                 client, Keys(telegram.frontwatch_namespace), telegram.max_subscriptions_per_chat
             )
-            targets = [*targets, TelegramTarget(app.bot, store, client, keys)]
+            targets = [*targets, TelegramTarget(app.bot, store, client, keys, demo=demo)]
         pipeline = build_pipeline(rules, client, keys)
         consumer = OutboxConsumer(client, keys, targets, consumer_name())
         await consumer.ensure_group()
@@ -78,14 +80,19 @@ async def run_replay(
         outbox_jobs(scheduler, consumer)
         scheduler.start()
         stack.callback(scheduler.stop)
-        await _feed(pipeline.submit, posts, speed)
+        await _feed(pipeline.submit, posts, speed, on_nothing)
         await pipeline.wait_held()
         drained = await _drain(consumer)
         return ReplayResult(pipeline.stats, consumer.delivered, drained)
     raise AssertionError("unreachable")
 
 
-async def _feed(submit: Emit, posts: Iterable[Post], speed: float | None) -> None:
+async def _feed(
+    submit: Callable[[Post], Awaitable[list[Match]]],
+    posts: Iterable[Post],
+    speed: float | None,
+    on_nothing: Callable[[Post], None] | None,
+) -> None:
     previous = None
     for post in posts:
         if speed and post.created_at and previous is not None:
@@ -93,7 +100,8 @@ async def _feed(submit: Emit, posts: Iterable[Post], speed: float | None) -> Non
             if gap > 0:
                 await asyncio.sleep(gap)
         previous = post.created_at or previous
-        await submit(post)
+        if not await submit(post) and on_nothing is not None:
+            on_nothing(post)
 
 
 async def _finish(done: asyncio.Event, delivering: asyncio.Task[None]) -> None:

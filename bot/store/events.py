@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -24,7 +25,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from bot.posts import Post
 from bot.rules import Match
-from bot.rules.schema import Rule
+from bot.rules.schema import Rule, RulesFile
 from bot.store.keys import (
     EVENT_GRACE_SECONDS,
     ID,
@@ -34,8 +35,11 @@ from bot.store.keys import (
     Keys,
 )
 
-# An author at this trust tier (officials) raises the alert alone, whatever min_sources says.
+# An author at this trust tier (a neutral official body) raises the alert alone, whatever
+# min_sources says; a party to the conflict never does.
 TRUSTED_TIER = 3
+# The first report's text kept with its source, for the alert to quote.
+SOURCE_TEXT_CHARS = 400
 # The newest sources an event keeps (and each outbox entry carries); the count covers them all.
 MAX_SOURCES_KEPT = 20
 
@@ -60,6 +64,7 @@ class RecordedEvent(BaseModel):
     kind: Literal["alert", "update", "joined"]
     event_id: str
     entry: str | None = None  # the outbox entry id, for an alert or an update
+    folded: str = ""  # the post was shown but not counted: 'copy', 'retweet', 'outlet'
 
 
 class Recorded(BaseModel):
@@ -75,21 +80,43 @@ class Recorded(BaseModel):
         return [] if value == {} else value  # cjson encodes an empty Lua table as {}
 
 
+@dataclass(frozen=True)
+class Speaker:
+    """Who an account is, from rules.yaml's account groups."""
+
+    trust: int = 0
+    role: str = "other"
+    side: str | None = None
+    outlet: str | None = None
+
+
+def speakers_from(rules: RulesFile) -> dict[str, Speaker]:
+    """Handle (lower case, no '@') -> Speaker; an account in several groups keeps its highest trust."""
+    speakers: dict[str, Speaker] = {}
+    for group in rules.account_groups.values():
+        speaker = Speaker(group.trust, group.role, group.side, group.outlet)
+        for handle in group.accounts:
+            key = handle.split(":", 1)[-1].lstrip("@").lower()
+            if key not in speakers or speakers[key].trust < speaker.trust:
+                speakers[key] = speaker
+    return speakers
+
+
 class EventRecorder:
     """Records matched posts in Redis (dedup, events, outbox) in one round trip per post."""
 
     def __init__(
-        self, client: aioredis.Redis, rules: dict[str, Rule], trust: dict[str, int], keys: Keys
+        self, client: aioredis.Redis, rules: dict[str, Rule], speakers: dict[str, Speaker], keys: Keys
     ) -> None:
         self.client = client
         self.keys = keys
         self.rules = rules
-        self.trust = trust
+        self.speakers = speakers
         self.script = client.register_script(_RECORD_SCRIPT)
 
-    def use_rules(self, rules: dict[str, Rule], trust: dict[str, int]) -> None:
-        """New rules after a reload: windows, min_sources and trust tiers apply to the next post."""
-        self.rules, self.trust = rules, trust
+    def use_rules(self, rules: dict[str, Rule], speakers: dict[str, Speaker]) -> None:
+        """New rules after a reload: windows, min_sources and who speaks apply to the next post."""
+        self.rules, self.speakers = rules, speakers
 
     def script_keys(self, matches: list[Match]) -> list[str]:
         """The record script's KEYS (see record.lua): templates, then each match's open-event key."""
@@ -101,6 +128,7 @@ class EventRecorder:
             k.event_authors(ID),
             k.event_sources(ID),
             k.outbox(),
+            k.event_voices(ID),
             *(k.open_event(m.rule, _place(m)) for m in matches),
         ]
 
@@ -110,7 +138,7 @@ class EventRecorder:
         """The record script's arguments for one post (a benchmark pipelines many of them)."""
         author = (post.author or f"post:{post.id}").lower()
         post_time = post.created_at.timestamp() if post.created_at else (now or time.time())
-        trust = self.trust.get(author, 0)
+        speaker = self.speakers.get(author, Speaker())
         payload = [
             {
                 "rule": m.rule,
@@ -123,14 +151,19 @@ class EventRecorder:
                 "confidence": str(m.confidence),
                 "window": self.rules[m.rule].window_minutes * 60,
                 "min_sources": self.rules[m.rule].min_sources,
+                "confirm_sources": self.rules[m.rule].confirm_sources,
                 "opt_in": int(self.rules[m.rule].opt_in),
                 "change": self.rules[m.rule].kind,
+                "actor": m.actor or "",
             }
             for m in matches
         ]
         source = {
             "author": post.author,
-            "trust": trust,
+            "trust": speaker.trust,
+            "role": speaker.role,
+            "side": speaker.side,
+            "text": post.text[:SOURCE_TEXT_CHARS],
             "at": post_time,
             "url": post.url,
             "post_id": post.id,
@@ -148,10 +181,12 @@ class EventRecorder:
             json.dumps([r.id for r in post.refs]),
             json.dumps(payload, ensure_ascii=False),
             json.dumps(source, ensure_ascii=False),
-            trust,
+            speaker.trust,
             EVENT_GRACE_SECONDS,
             MAX_SOURCES_KEPT,
             TRUSTED_TIER,
+            speaker.role,
+            (speaker.outlet or author).lower(),
         ]
 
     async def record(self, post: Post, matches: list[Match], now: float | None = None) -> Recorded:

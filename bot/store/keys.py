@@ -59,6 +59,10 @@ class Keys:
         """List of JSON source records (author, trust, time, link), newest last, capped."""
         return f"{self.prefix}event:{event_id}:sources"
 
+    def event_voices(self, event_id: str) -> str:
+        """Set of the independent voices counted for an event: an outlet's name, or an author."""
+        return f"{self.prefix}event:{event_id}:voices"
+
     def outbox(self) -> str:
         """Stream of alerts and updates to deliver, read by the dispatchers' consumer group."""
         return f"{self.prefix}outbox"

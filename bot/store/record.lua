@@ -3,10 +3,11 @@
 -- as templates with '{id}' where the id goes.
 --   KEYS[1] seen-bucket template   KEYS[2] event counter   KEYS[3] event hash template
 --   KEYS[4] event authors template KEYS[5] event sources template   KEYS[6] outbox stream
---   KEYS[7..] the open-event key of each match, in the order of the matches
+--   KEYS[7] event voices template (the independent voices counted: an outlet, or an author)
+--   KEYS[8..] the open-event key of each match, in the order of the matches
 --   ARGV: post id, author, text fingerprint, post time, now, bucket seconds, buckets, seen ttl,
 --         referenced post ids (JSON), matches (JSON), source record (JSON), author trust,
---         grace seconds, sources kept, trusted tier
+--         grace seconds, sources kept, trusted tier, author's role, author's voice
 local function key(template, id)
   return (template:gsub('{id}', function() return tostring(id) end))
 end
@@ -16,7 +17,7 @@ local post_time, now = tonumber(ARGV[4]), tonumber(ARGV[5])
 local bucket_secs, buckets, seen_ttl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local refs, matches, source = cjson.decode(ARGV[9]), cjson.decode(ARGV[10]), ARGV[11]
 local trust, grace, keep = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local trusted_tier = tonumber(ARGV[15])
+local trusted_tier, role, voice = tonumber(ARGV[15]), ARGV[16], ARGV[17]
 
 local current = math.floor(now / bucket_secs)
 local function seen(member)
@@ -41,30 +42,47 @@ local function open_event(m)
   redis.call('HSET', ev, 'rule', m.rule, 'location', m.location, 'geonameid', m.geonameid,
     'country', m.country, 'lang', m.lang, 'first_at', post_time, 'last_at', post_time,
     'sources', 0, 'alerted', 0, 'evidence', m.evidence, 'confidence', m.confidence,
-    'opt_in', m.opt_in, 'change', m.change)
+    'opt_in', m.opt_in, 'change', m.change, 'actor', m.actor, 'independent', 0,
+    'confirm_sources', m.confirm_sources)
   return event_id, ev
 end
 
--- Adds the author as a source; returns 'alert', 'update' or nil (an author already counted).
-local function add_source(m, ev, authors, sources_key)
-  if redis.call('SADD', authors, author) == 0 then return nil end
+-- Adds the author as a source; returns 'alert', 'update' or nil (an author already counted),
+-- and how the source was folded ('copy', 'retweet', 'outlet') or nil.
+-- A copy, a retweet or quote of a post already seen, or a second account of an outlet already
+-- counted is shown but folded: it does not count as an independent source.
+local function add_source(m, ev, authors, sources_key, voices)
+  if redis.call('SADD', authors, author) == 0 then return nil, nil end
   redis.call('HINCRBY', ev, 'sources', 1)
+  local folded = nil
+  if points_at_seen then folded = 'retweet'
+  elseif copy then folded = 'copy'
+  elseif redis.call('SADD', voices, voice) == 0 then folded = 'outlet' end
+  if not folded then redis.call('HINCRBY', ev, 'independent', 1) end
+  if m.actor ~= '' and (redis.call('HGET', ev, 'actor') or '') == '' then
+    redis.call('HSET', ev, 'actor', m.actor)
+  end
   local record = cjson.decode(source)
   record['copy'] = copy
-  redis.call('RPUSH', sources_key, cjson.encode(record))
-  redis.call('LTRIM', sources_key, -keep, -1)
-  if redis.call('HGET', ev, 'alerted') ~= '0' then return 'update' end
-  local sources = tonumber(redis.call('HGET', ev, 'sources'))
-  if sources >= m.min_sources or trust >= trusted_tier then
-    redis.call('HSET', ev, 'alerted', 1)
-    return 'alert'
+  record['folded'] = folded or ''
+  local encoded = cjson.encode(record)
+  if tonumber(redis.call('HGET', ev, 'sources')) == 1 then
+    redis.call('HSET', ev, 'first_source', encoded)  -- kept whatever the list below drops
   end
-  return nil
+  redis.call('RPUSH', sources_key, encoded)
+  redis.call('LTRIM', sources_key, -keep, -1)
+  if redis.call('HGET', ev, 'alerted') ~= '0' then return 'update', folded end
+  local independent = tonumber(redis.call('HGET', ev, 'independent'))
+  if independent >= m.min_sources or (trust >= trusted_tier and role ~= 'party') then
+    redis.call('HSET', ev, 'alerted', 1)
+    return 'alert', folded
+  end
+  return nil, folded
 end
 
 local out = {}
 for i, m in ipairs(matches) do
-  local open_key = KEYS[6 + i]
+  local open_key = KEYS[7 + i]
   local event_id = redis.call('GET', open_key)
   local ev = event_id and key(KEYS[3], event_id)
   if ev and post_time - tonumber(redis.call('HGET', ev, 'last_at') or 0) > m.window then
@@ -78,17 +96,18 @@ for i, m in ipairs(matches) do
       redis.call('HSET', ev, 'last_at', post_time)
     end
     local authors, sources_key = key(KEYS[4], event_id), key(KEYS[5], event_id)
-    local kind = add_source(m, ev, authors, sources_key)
-    for _, k in ipairs({ev, authors, sources_key}) do redis.call('EXPIRE', k, ttl) end
+    local voices = key(KEYS[7], event_id)
+    local kind, folded = add_source(m, ev, authors, sources_key, voices)
+    for _, k in ipairs({ev, authors, sources_key, voices}) do redis.call('EXPIRE', k, ttl) end
     if kind then
       local h = redis.call('HGETALL', ev)
       local fields = {'kind', kind, 'event_id', event_id, 'sources_list',
         cjson.encode(redis.call('LRANGE', sources_key, 0, -1))}
       for j = 1, #h do fields[#fields + 1] = h[j] end
       local entry = redis.call('XADD', KEYS[6], '*', unpack(fields))
-      out[#out + 1] = {kind = kind, event_id = event_id, entry = entry}
+      out[#out + 1] = {kind = kind, event_id = event_id, entry = entry, folded = folded or ''}
     else
-      out[#out + 1] = {kind = 'joined', event_id = event_id}
+      out[#out + 1] = {kind = 'joined', event_id = event_id, folded = folded or ''}
     end
   end
 end

@@ -48,7 +48,10 @@ class TelegramTarget:
     name = "telegram"
     coalesces_updates = True  # one message per event and chat, edited: only the newest update matters
 
-    def __init__(self, bot: Bot, store: SubscriptionStore, client: aioredis.Redis, keys: Keys) -> None:
+    def __init__(
+        self, bot: Bot, store: SubscriptionStore, client: aioredis.Redis, keys: Keys, demo: bool = False
+    ) -> None:
+        self.demo = demo  # every message marked as a demo (frontwatch demo --telegram)
         self.bot = bot
         self.store = store
         self.client = client
@@ -109,12 +112,12 @@ class TelegramTarget:
         """Send the alert, or edit the message it already has in the chat; returns the message id."""
         msg_key = self.keys.telegram_message(alert.event_id, chat.chat_id)
         existing = await self.client.get(msg_key)
-        text = alert_html(alert)
+        text = alert_html(alert, demo=self.demo)
         if existing and await self._edit(chat.chat_id, int(existing), text):
             if alert.is_confirmation:
                 await _with_network_retries(
                     lambda: self.bot.send_message(
-                        chat.chat_id, confirmation_html(alert), reply_to_message_id=int(existing)
+                        chat.chat_id, confirmation_html(alert, self.demo), reply_to_message_id=int(existing)
                     )
                 )
             await self.store.bump("updates_sent")

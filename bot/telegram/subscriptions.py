@@ -45,11 +45,14 @@ class ChatSettings:
         return self.muted_until > (now if now is not None else time.time())
 
     def wants(self, alert: Alert) -> bool:
+        """Muted: nothing. Languages: an event reported in one of them by any source. min_sources
+        counts independent sources (a retweet or a copy is not one)."""
         if self.muted():
             return False
-        if self.languages and alert.lang not in self.languages:
+        reported_in = {alert.lang, *(s.lang for s in alert.sources_list)}
+        if self.languages and not self.languages & reported_in:
             return False
-        return alert.sources >= self.min_sources
+        return alert.independent_sources >= self.min_sources
 
 
 class Added(Enum):

@@ -5,56 +5,84 @@ from __future__ import annotations
 from html import escape
 
 from bot.outbox.alert import Alert, Source
-from bot.outbox.text import TRUST_LABELS
+from bot.outbox.wording import (
+    FOLDED,
+    country_name,
+    flag,
+    kept_sources,
+    language_name,
+    level_words,
+    map_link,
+    plain_name,
+    quoted_sentence,
+    what_happened,
+    who,
+)
 
 # Telegram refuses a message longer than 4,096 characters (after entities are parsed).
 MAX_MESSAGE_CHARS = 4096
 # Pieces of post text are cut to this before escaping, so the head of a message always fits.
 MAX_PIECE_CHARS = 200
-FLAGS = {"AF": "🇦🇫", "SY": "🇸🇾", "UA": "🇺🇦", "SD": "🇸🇩", "CD": "🇨🇩", "MM": "🇲🇲", "IQ": "🇮🇶", "YE": "🇾🇪"}
+# Source lines shown at most; more are summed up as "+ N more" between the first and the newest.
+MAX_SOURCE_LINES = 12
+DEMO_BANNER = "🧪 DEMO — replay of August 2021. Not a live alert."
 
 
-def _source_line(source: Source) -> str:
-    who = escape(_cut(f"@{source.author}")) if source.author else "unknown author"
+def _source_line(source: Source, first: bool) -> str:
+    name = escape(_cut(f"@{source.author}")) if source.author else "unknown author"
     if source.url and source.url.startswith(("https://", "http://")):
-        who = f'<a href="{escape(source.url, quote=True)}">{who}</a>'
-    details = [TRUST_LABELS.get(source.trust, "unverified")]
+        name = f'<a href="{escape(source.url, quote=True)}">{name}</a>'
+    details = [who(source)]
     if source.lang:
-        details.append(escape(source.lang))
-    if source.copy_of_earlier:
-        details.append("same text as an earlier post")
-    return f"• {who} — {', '.join(details)}, {source.when:%d %b %H:%M} UTC"
+        details.append(escape(language_name(source.lang)))
+    if source.folded:
+        details.append(FOLDED[source.folded_as])
+    mark = " (first report)" if first else ""
+    return f"• {name}{mark} — {', '.join(details)}, {source.when:%d %b %H:%M} UTC"
 
 
-def alert_html(alert: Alert) -> str:
-    """The whole message; sources are dropped from the oldest kept ones if it would be too long."""
-    flag = FLAGS.get(alert.country or "", "📍")
-    place = escape(_cut(alert.location)) + (f" ({escape(alert.country)})" if alert.country else "")
-    noun = "source" if alert.sources == 1 else "sources"
+def _head(alert: Alert) -> list[str]:
+    country = country_name(alert.country)
+    place = f"<b>{escape(_cut(plain_name(alert.location)))}</b>" + (f", {escape(country)}" if country else "")
+    first = alert.first_report
     head = [
-        f"{flag} <b>{place}</b> {alert.headline_verb}",
-        f"{alert.sources} {noun} · rule <code>{escape(alert.rule)}</code>"
-        + (f" · first report in <i>{escape(alert.lang)}</i>" if alert.lang else ""),
+        f"{level_words(alert)} · {flag(alert.country)} {place}",
+        escape(what_happened(alert)) + (f" · first report {first.when:%d %b %H:%M} UTC" if first else ""),
     ]
-    if alert.evidence:
-        head.append("Evidence: «" + escape(_cut(" … ".join(alert.evidence))) + "»")
-    lines = [_source_line(s) for s in alert.sources_list]
-    hidden = max(0, alert.sources - len(lines))
+    sentence = quoted_sentence(first, alert.evidence) if first else ""
+    if sentence and first:
+        by = f"@{first.author}" if first.author else "a post"
+        head.append(f"«{escape(sentence)}» — {escape(by)}, {escape(language_name(first.lang or alert.lang))}")
+    noun = "source" if alert.independent_sources == 1 else "sources"
+    head.append(
+        f"{alert.independent_sources} independent {noun} ({alert.sources} in all)"
+        f" · rule <code>{escape(alert.rule)}</code>"
+        f' · <a href="{escape(map_link(alert), quote=True)}">map</a>'
+    )
+    return head
+
+
+def alert_html(alert: Alert, demo: bool = False) -> str:
+    """The whole message; when too long, sources between the first report and the newest are summed up."""
+    head = ([DEMO_BANNER] if demo else []) + _head(alert)
+    room = MAX_SOURCE_LINES
     while True:
-        tail = [f"… and {hidden} earlier source(s)"] if hidden else []
-        text = "\n".join([*head, "", *lines, *tail])
-        if len(text) <= MAX_MESSAGE_CHARS or not lines:
-            return text  # the head alone is a few hundred characters: cut pieces, whole tags
-        lines.pop(0)
-        hidden += 1
+        shown, left_out = kept_sources(alert, room)
+        lines = [_source_line(s, first=(i == 0 and s is alert.first_report)) for i, s in enumerate(shown)]
+        if left_out and lines:
+            lines.insert(1, f"  + {left_out} more")
+        text = "\n".join([*head, "", *lines])
+        if len(text) <= MAX_MESSAGE_CHARS or room <= 1:
+            return text
+        room -= 1
 
 
 def _cut(text: str) -> str:
     return text if len(text) <= MAX_PIECE_CHARS else text[: MAX_PIECE_CHARS - 1] + "…"
 
 
-def confirmation_html(alert: Alert) -> str:
-    """A short reply in the alert's thread when an official confirms it."""
-    official = next((s for s in reversed(alert.sources_list) if s.trust >= 3), None)
-    who = escape(f"@{official.author}") if official and official.author else "an official account"
-    return f"✅ Confirmed by {who} — {alert.sources} sources now report {escape(alert.location)} fallen."
+def confirmation_html(alert: Alert, demo: bool = False) -> str:
+    """A short reply in the alert's thread when the event has just become confirmed."""
+    place = escape(plain_name(alert.location))
+    banner = f"{DEMO_BANNER}\n" if demo else ""
+    return f"{banner}🔴 Confirmed: {place} — {alert.independent_sources} independent sources now report it."
