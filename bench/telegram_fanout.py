@@ -62,15 +62,18 @@ async def fan_out(client: aioredis.Redis, chats: int) -> tuple[float, int, int]:
         bot = bot_for(fake)
         async with bot:
             target = TelegramTarget(bot, store, client, keys)
-            alert = Alert(
-                kind="alert",
-                event_id="bench:1",
-                rule="city-fallen",
-                location="Kunduz",
-                geonameid=1135689,
-                country="AF",
-                lang="en",
-                sources=1,
+            alert = Alert.model_validate(
+                {
+                    "kind": "alert",
+                    "event_id": "bench:1",
+                    "rule": "city-fallen",
+                    "location": "Kunduz",
+                    "geonameid": 1135689,
+                    "country": "AF",
+                    "lang": "en",
+                    "sources": 1,
+                    "independent": 1,
+                }
             )
             start = time.perf_counter()
             await target.deliver("0-1", alert)

@@ -12,7 +12,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+
+from redis.exceptions import RedisError
 
 from bot import __version__
 from bot.backoff import describe
@@ -21,10 +22,10 @@ from bot.config import Settings, SettingsError, check_redis_url, load_settings
 from bot.outbox.targets import ConsoleTarget, JsonLinesTarget, Target
 from bot.posts import Post, post_lines, read_posts
 from bot.rules import CompiledRules, Detector, RulesError, compile_rules, load_rules
-from bot.rules.why import why_nothing
 from bot.runtime.logs import configure_logging, redact
-from bot.runtime.replay import run_replay
+from bot.runtime.replay import DEMO_INTRO, ignored_printer, run_replay
 from bot.store.connection import RedisUnavailable
+from bot.store.feedback import as_post_lines, read_feedback
 from bot.telegram.app import TelegramNotReady
 
 EXIT_OK = 0
@@ -116,6 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also send the alerts to the chats subscribed to your bot, each marked as a demo",
     )
     demo.set_defaults(handler=cmd_demo)
+
+    feedback = commands.add_parser(
+        "feedback",
+        parents=[common, redis_options],
+        help="the admins' verdicts on alerts (the buttons under each alert), as labelled posts",
+    )
+    feedback.add_argument(
+        "--export", required=True, metavar="FILE", help="write Post JSONL with a `label` field (- for stdout)"
+    )
+    feedback.set_defaults(handler=cmd_feedback)
 
     check = commands.add_parser("check-rules", parents=[common], help="validate a rules file")
     check.add_argument("path", nargs="?", type=Path, help="rules file (default: as --rules)")
@@ -213,6 +224,11 @@ def _replay(
         )
     except (RedisUnavailable, TelegramNotReady) as exc:
         raise UserError(str(exc)) from None
+    except (RedisError, OSError) as exc:  # Redis went away after the start (during the drain, say)
+        raise UserError(
+            f"Redis went away during the replay ({describe(exc)}); what was recorded stays in the "
+            "outbox and the next replay or `frontwatch run` delivers it"
+        ) from None
     s = result.stats
     print(
         f"frontwatch: {s.posts} posts, {s.matched} matched, {s.duplicates} duplicates, "
@@ -235,14 +251,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 DEMO_SECONDS = 6.0
-DEMO_INTRO = """\
-frontwatch demo: 13 posts from 11 to 15 August 2021, when the Taliban took Mazar-i-Sharif,
-replayed in about {seconds:.0f} seconds through the whole pipeline (rules, Redis dedup and events,
-the outbox). Nothing is sent to Telegram{telegram}.
-Watch for: one ALERT when the first report names the city fallen; UPDATEs as other sources add up,
-climbing the ladder 🟡 single report -> 🟠 corroborated -> 🟣 claimed by a party -> 🔴 confirmed (a
-retweet and a pasted copy are shown but folded, never counted); the ignored posts, each with why.
-"""
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -260,7 +268,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = sys.stderr if args.json else sys.stdout
     print(DEMO_INTRO.format(seconds=DEMO_SECONDS, telegram=telegram), file=out)
     rules = load_rules_or_fail(_rules_path(args))
-    ignored = _print_ignored(Detector(rules), out)
+    ignored = ignored_printer(Detector(rules), out)
     url = args.redis or settings.redis_url
     # A fresh namespace each run, so the demo shows its alerts again however often it is run.
     prefix = f"fw-demo-{uuid.uuid4().hex[:8]}:"
@@ -274,15 +282,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _replay(args, posts, url, speed, prefix, None, None, ignored, rules)
 
 
-def _print_ignored(detector: Detector, out: TextIO) -> Callable[[Post], None]:
-    def print_it(post: Post) -> None:
-        who = f"@{post.author}" if post.author else post.id
-        text = post.text if len(post.text) <= 70 else post.text[:69] + "…"
-        print(f"ignored {who}: {text!r}\n  why: {why_nothing(detector, post)}\n", file=out, flush=True)
-
-    return print_it
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.runtime.run import StartupFailed, run_bot
 
@@ -291,6 +290,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         asyncio.run(run_bot(settings, _rules_path(args), args.redis or settings.redis_url))
     except StartupFailed as exc:
         raise UserError(f"not started: {exc}") from None
+    return EXIT_OK
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+
+    try:
+        entries = asyncio.run(read_feedback(args.redis or settings.redis_url, settings.frontwatch_namespace))
+    except RedisUnavailable as exc:
+        raise UserError(str(exc)) from None
+    lines = [line + "\n" for line in as_post_lines(entries)]
+    if args.export == "-":
+        sys.stdout.writelines(lines)
+    else:
+        try:
+            Path(args.export).write_text("".join(lines), encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{args.export}: cannot write ({exc.strerror})") from None
+    print(f"frontwatch: {len(lines)} labelled posts from {len(entries)} verdicts", file=sys.stderr)
     return EXIT_OK
 
 

@@ -37,8 +37,21 @@ EXPECTED = {
     "x_max_rule_chars": "a whole number, at least 32",
     "x_poll_seconds": "a whole number of seconds, at least 10",
     "x_monthly_read_budget": "a whole number, at least 1",
+    "sources": "a comma-separated list of x, bsky, mastodon, tg, rss",
+    "bsky_jetstream_url": "comma-separated ws(s):// URLs of Jetstream instances, like"
+    " wss://jetstream2.us-east.bsky.network/subscribe",
+    "bsky_api_base": "an http(s) URL, like https://public.api.bsky.app",
+    "tg_preview_base": "an http(s) URL, like https://t.me",
+    "rss_poll_seconds": "a whole number of seconds, at least 10",
+    "mastodon_poll_seconds": "a whole number of seconds, at least 10",
+    "tg_poll_seconds": "a whole number of seconds, at least 10",
 }
-SECRETS = frozenset({"telegram_bot_token", "x_bearer_token"})
+SECRETS = frozenset({"telegram_bot_token", "x_bearer_token", "mastodon_access_tokens"})
+SOURCE_NETWORKS = ("x", "bsky", "mastodon", "tg", "rss")
+# Bluesky's public Jetstream instances (https://github.com/bluesky-social/jetstream#public-instances).
+PUBLIC_JETSTREAMS = [
+    f"wss://jetstream{n}.{region}.bsky.network/subscribe" for region in ("us-east", "us-west") for n in (1, 2)
+]
 
 
 class SettingsError(Exception):
@@ -168,6 +181,23 @@ class Settings(BaseSettings):
     x_poll_seconds: int = Field(300, ge=10, description="seconds between timeline polls")
     x_monthly_read_budget: int = Field(10_000, ge=1, description="posts your plan lets you read a month")
 
+    sources: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="networks to read (x, bsky, mastodon, tg, rss); unset: every network with accounts",
+    )
+    bsky_jetstream_url: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(PUBLIC_JETSTREAMS),
+        description="Jetstream instances, comma-separated; the next is tried when one fails",
+    )
+    bsky_api_base: str = Field("https://public.api.bsky.app", description="AppView: handles to DIDs, reposts")
+    tg_preview_base: str = Field("https://t.me", description="Telegram's public channel preview (t.me/s/...)")
+    rss_poll_seconds: int = Field(300, ge=10, description="seconds between reads of each RSS/Atom feed")
+    mastodon_poll_seconds: int = Field(60, ge=10, description="seconds between Mastodon timeline polls")
+    tg_poll_seconds: int = Field(60, ge=10, description="seconds between Telegram channel preview polls")
+    mastodon_access_tokens: SecretStr | None = Field(
+        None, description="server=token pairs, comma-separated, for servers that require a token"
+    )
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -178,7 +208,34 @@ class Settings(BaseSettings):
             return [int(part) for part in parts]
         return value
 
-    @field_validator("redis_url", "telegram_bot_token", "x_bearer_token", mode="before")
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            names = [part.strip().lower() for part in value.split(",") if part.strip()]
+            if any(name not in SOURCE_NETWORKS for name in names):
+                raise ValueError("not a list of networks")
+            return names
+        return value
+
+    @field_validator("bsky_jetstream_url", mode="before")
+    @classmethod
+    def _websocket_urls(cls, value: object) -> object:
+        urls = [u.strip() for u in value.split(",") if u.strip()] if isinstance(value, str) else value
+        if not isinstance(urls, list) or not urls:
+            raise ValueError("no URL")
+        for url in urls:
+            if (
+                not isinstance(url, str)
+                or urlsplit(url).scheme not in ("ws", "wss")
+                or not urlsplit(url).netloc
+            ):
+                raise _Why(f"{url!r} does not start with ws:// or wss:// and name a host")
+        return urls
+
+    @field_validator(
+        "redis_url", "telegram_bot_token", "x_bearer_token", "mastodon_access_tokens", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -191,7 +248,7 @@ class Settings(BaseSettings):
             raise _Why(why)
         return value
 
-    @field_validator("telegram_api_base", "x_api_base")
+    @field_validator("telegram_api_base", "x_api_base", "bsky_api_base", "tg_preview_base")
     @classmethod
     def _http_base(cls, value: str) -> str:
         return _http_url(value)

@@ -12,6 +12,8 @@ from typing import Any
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from bot.store.feedback import FeedbackStore
+from bot.telegram.places_lookup import PlaceLookup
 from bot.telegram.subscriptions import SubscriptionStore
 
 PlaceFound = tuple[int | None, str, str]  # (geonameid, name, country code)
@@ -19,6 +21,7 @@ PlaceFound = tuple[int | None, str, str]  # (geonameid, name, country code)
 
 class Services:
     store: SubscriptionStore
+    feedback: FeedbackStore
     admin_ids: frozenset[int]
     rule_ids: Callable[[], list[str]]
     countries: dict[str, str]  # ISO code -> English name
@@ -26,12 +29,16 @@ class Services:
     find_place: Callable[[str], PlaceFound | None]
     reload_rules: Callable[[], Awaitable[str]]  # returns a report; raises RulesError
     health: Callable[[], Awaitable[dict[str, str]]]  # for admins' /status and /stats
+    # Every candidate for a typed name, and suggestions (None: only find_place's single answer).
+    places: Callable[[], PlaceLookup] | None
+    rule_languages: Callable[[], list[str]] | None  # the languages the rules read (None: any code)
     started_at: float
 
     def wire(
         self,
         *,
         store: SubscriptionStore,
+        feedback: FeedbackStore,
         admin_ids: frozenset[int],
         rule_ids: Callable[[], list[str]],
         countries: dict[str, str],
@@ -39,8 +46,11 @@ class Services:
         find_place: Callable[[str], PlaceFound | None],
         reload_rules: Callable[[], Awaitable[str]],
         health: Callable[[], Awaitable[dict[str, str]]],
+        places: Callable[[], PlaceLookup] | None = None,
+        rule_languages: Callable[[], list[str]] | None = None,
     ) -> None:
         self.store = store
+        self.feedback = feedback
         self.admin_ids = admin_ids
         self.rule_ids = rule_ids
         self.countries = countries
@@ -48,6 +58,8 @@ class Services:
         self.find_place = find_place
         self.reload_rules = reload_rules
         self.health = health
+        self.places = places
+        self.rule_languages = rule_languages
         self.started_at = time.time()
 
 

@@ -42,6 +42,19 @@ def detect(detector: Detector) -> Callable[..., list[Match]]:
     return run
 
 
+class Collected:
+    """A source's `emit` for tests: keeps every post it is handed."""
+
+    def __init__(self) -> None:
+        self.posts: list[Post] = []
+
+    async def __call__(self, post: Post) -> None:
+        self.posts.append(post)
+
+    def texts(self) -> list[str]:
+        return [p.text for p in self.posts]
+
+
 async def eventually(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
     """Wait until `condition()` holds; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

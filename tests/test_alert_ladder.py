@@ -109,3 +109,19 @@ async def test_two_accounts_of_one_outlet_count_once(desk: Desk) -> None:
     await desk.post("2", "TOLOnewsDari", "Taliban fighters have captured Kunduz city, residents report.", 5)
     alert = desk.alert_in(1)
     assert "1 independent source (2 in all)" in alert and "same outlet, not counted again" in alert
+
+
+async def test_a_trusted_denial_after_the_alert_marks_it_contested_and_says_so_in_the_thread(
+    desk: Desk,
+) -> None:
+    await desk.post("1", "BilalSarwary", "Kunduz has fallen to the Taliban, officials say.")
+    await desk.post("2", "random_account", "Kunduz has not fallen, do not believe the rumours.", 2)
+    assert desk.alert_in(1).startswith("🟡 Single report"), "an unknown account's denial changes nothing"
+    await desk.post(
+        "3", "KyivIndependent", "Kunduz has not fallen, officials say the army still holds it.", 4
+    )
+    alert = desk.alert_in(1)
+    assert alert.startswith("⚠️ Contested: denied by @KyivIndependent · 🇦🇫 Kunduz")
+    assert "DENIES IT" in alert
+    [reply] = desk.fake.messages_to(1)[1:]  # the alert's edit is silent: a reply notifies
+    assert "@KyivIndependent" in reply and "denies that Kunduz fell" in reply

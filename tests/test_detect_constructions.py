@@ -139,3 +139,98 @@ def test_the_other_sides_and_old_names_find_the_place(detect: Detect, text: str,
 
 def test_an_ambiguous_name_prefers_the_country_the_post_names(detect: Detect) -> None:
     assert fallen(detect("Russian forces captured Pokrovsk in Ukraine.")) == [704422]
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameid"),
+    [
+        ("Ghazni city lost to the Taliban", 1141269),
+        ("Kandahar is now in Taliban hands, officials say", 1138336),
+        ("Mosul is out of state control tonight", 99072),
+        ("Ukraine's flag raised over Kherson city hall", 706448),
+        ("Над Изюмом поднят украинский флаг", 707292),
+        ("Курахово перешло под полный контроль армии", 695357),
+        ("Херсон у руках ЗСУ", 706448),
+        ("شهر هرات تحت کنترول طالبان درآمد", 1140026),
+        ("خوست ښار له لاسه ووت", 1136469),
+        ("جلال‌آباد بدون جنگ تسلیم شد", 1139715),
+        ("Bamako reconnaît la perte de Gao", 2457163),
+        ("الموصل حرة بعد ثلاث سنوات", 99072),
+        ("قوات الدعم السريع تستولي على مدينة الفاشر", 379555),
+    ],
+)
+def test_lost_in_hands_flag_over_and_out_of_control_are_reports(
+    detect: Detect, text: str, geonameid: int
+) -> None:
+    assert fallen(detect(text)) == [geonameid]
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameid"),
+    [
+        ("The army says its troops have left Bakhmut", 713174),
+        ("Российские войска уходят из Херсона", 706448),
+        ("الجيش السوداني ينسحب من مدينة ود مدني", 364103),
+        ("Bukavu abandoned by the army overnight", 217831),
+        ("نیروهای دولتی از کابل عقب نشینی کردند", 1138958),
+    ],
+)
+def test_more_ways_of_saying_the_holders_left_are_reports(detect: Detect, text: str, geonameid: int) -> None:
+    assert fallen(detect(text)) == [geonameid]
+
+
+def test_a_withdrawal_towards_a_city_does_not_report_that_city(detect: Detect) -> None:
+    assert fallen(detect("نیروهای دولتی به کابل عقب نشینی کردند")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameid"),
+    [
+        ("Штурмовые части отчитались: Часов Яр взят", 710915),
+        ("Kurakhove is taken, the brigade says, while sappers sweep the eastern outskirts", 695357),
+        ("طالبان شهر تالقان را تحت کنترل خود درآوردند و زندانیان زندان را آزاد کردند", 1123004),
+    ],
+)
+def test_a_partial_word_away_from_the_verb_and_the_city_does_not_cancel_it(
+    detect: Detect, text: str, geonameid: int
+) -> None:
+    assert fallen(detect(text)) == [geonameid]
+
+
+def test_a_partial_word_next_to_the_city_still_cancels_it(detect: Detect) -> None:
+    assert fallen(detect("Rebels seize Herat airport and two western districts")) == []
+    assert fallen(detect("طالبان بخش‌هایی از شهر قندوز را تصرف کرده‌اند")) == []
+
+
+def test_a_persian_verb_far_after_its_city_still_finds_it(detect: Detect) -> None:
+    assert fallen(detect("شهر هرات پس از سه روز جنگ سنگین در کوچه ها سرانجام سقوط کرد")) == [1140026]
+
+
+def test_the_city_a_few_words_before_the_verb_refers_to_the_headline_place(detect: Detect) -> None:
+    assert fallen(detect("Kherson: officials say the city has been fully liberated")) == [706448]
+
+
+def test_an_aside_after_x_city_is_stepped_over(detect: Detect) -> None:
+    assert fallen(detect("Kunduz city, which held out for weeks, fell to the Taliban on Sunday")) == [1135689]
+
+
+def test_an_actor_named_by_its_capital_is_not_the_place_taken(detect: Detect) -> None:
+    assert fallen(detect("Selon Moscou, l'armée russe a libéré Marioupol")) == [701822]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Taliban stormed into Kunduz at dawn",
+        "Армия начала операцию по освобождению Мосула",
+        "Речник: у планах ворога захопити Покровськ",
+        "Ismail Khan was captured by the Taliban",
+        "У звільненому Ізюмі відкрили школу",
+        "À Goma, prise par le M23 en janvier, les écoles rouvrent",
+        "فرمانده پولیس قندهار با صدها سرباز تسلیم شد",
+        "قائد الشرطة يؤكد أن قندهار لن تسقط",
+        "Ukrainian units liberated two villages south of Bakhmut",
+    ],
+)
+def test_entering_operations_plans_persons_and_background_are_not_reports(detect: Detect, text: str) -> None:
+    assert fallen(detect(text)) == []

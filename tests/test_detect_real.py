@@ -26,10 +26,6 @@ def rows_of(path_glob: str) -> list[dict[str, object]]:
 
 
 @pytest.mark.skipif(not REAL, reason="no detect_real_*.jsonl corpora yet")
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 targets not met yet (0.85 / 0.81 on the real corpora); remove this mark once they are",
-)
 def test_bundled_rules_keep_precision_and_recall_on_real_phrasing(detector: Detector) -> None:
     counts, errors = evaluate(detector, rows_of("detect_real_*.jsonl"))
     total = counts["all"]

@@ -80,7 +80,9 @@ def test_unknown_account_group_and_duplicate_rule_ids_are_named() -> None:
     assert (
         6,
         "rules[0].accounts[0]",
-        "'reporters' is neither an account group in account_groups nor an @handle",
+        "'reporters' is neither an account group in account_groups nor an account"
+        " (@handle or x:handle (X), bsky:handle.bsky.social, mastodon:https://server/@user,"
+        " tg:channelname, rss:https://example.org/feed.xml)",
     ) in found
     assert (7, "rules[1].id", "rule id 'city-fallen' is used twice") in found
 

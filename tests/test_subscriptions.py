@@ -85,6 +85,7 @@ def services() -> Services:
     wired = Services()
     wired.wire(
         store=None,  # type: ignore[arg-type]  # parsing never touches the store
+        feedback=None,  # type: ignore[arg-type]
         admin_ids=frozenset({1}),
         rule_ids=lambda: ["city-fallen"],
         countries={"AF": "Afghanistan", "SY": "Syria"},
@@ -115,7 +116,7 @@ def test_typed_subscriptions_are_understood(args: list[str], expected: str) -> N
 
 def test_settings_are_typed_as_subscribe_arguments_too() -> None:
     assert parse_subscribe(["lang", "fa,", "PS"], services()) == SettingChange(
-        "languages", "fa,ps", "alerts first reported in fa, ps"
+        "languages", "fa,ps", "alerts reported in fa, ps by any source"
     )
     assert parse_subscribe(["min_sources", "2"], services()).value == 2  # type: ignore[union-attr]
 
@@ -142,12 +143,12 @@ def test_odd_unicode_and_huge_arguments_are_cleaned_and_trimmed() -> None:
         parse_subscribe(["🇦🇫" * 5000], services())
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30m", 1800), ("2h", 7200), ("1d", 86400), ("3", 10800)])
+@pytest.mark.parametrize(("text", "seconds"), [("30m", 1800), ("2h", 7200), ("1d", 86400), ("6 h", 21600)])
 def test_mute_durations(text: str, seconds: int) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["forever", "0m", "90d", "-1h", "2 weeks"])
+@pytest.mark.parametrize("text", ["forever", "0m", "90d", "-1h", "2 weeks", "90"])
 def test_unusable_mute_durations_are_refused(text: str) -> None:
     with pytest.raises(Refused):
         parse_duration(text)

@@ -101,7 +101,8 @@ async def test_a_subscriber_gets_one_mazar_alert_edited_as_sources_add_up_and_mu
         welcome = await live.say(chat, "/start")
         assert "frontwatch" in welcome
         await tap(live, chat, "sub:country:AF")
-    await eventually(lambda: len(live.fake.messages_to(gone)) >= 2, what="the subscription confirmation")
+    await eventually(lambda: bool(live.fake.calls("editMessageText")), what="the keyboard edited in place")
+    await eventually(lambda: "now follows Afghanistan" in live.replies_to(gone)[-1], what="the confirmation")
     assert "now follows Afghanistan" in live.replies_to(reader)[-1]
     await live.say(muted, "/mute 2h")
     live.fake.block(gone)
@@ -272,3 +273,51 @@ async def test_polling_that_telegram_refuses_once_comes_back_and_commands_are_an
     live.fake.fail_next("getUpdates", 401)  # python-telegram-bot gives up its polling loop on a 401
     await eventually(lambda: len(live.fake.calls("getUpdates")) > polls, what="the refused poll")
     assert "frontwatch" in await live.say(chat, "/start")
+
+
+async def test_buttons_under_an_alert_mute_the_place_and_let_an_admin_label_it_for_export(
+    live: LiveBot,
+) -> None:
+    reader = 500
+    for chat in (reader, ADMIN):
+        live.fake.add_chat(chat, "private")
+        await live.store.add(ChatSettings(chat), Subscription("country", "AF", "Afghanistan"))
+    await asyncio.to_thread(live.replay, SCENARIO)
+    await eventually(lambda: any(is_afghan_alert(m) for m in live.replies_to(ADMIN)), what="the alert")
+
+    def alert_message(chat: int) -> tuple[int, list[str]]:
+        sent = next(s for s in live.fake.sent if s.chat_id == chat and is_afghan_alert(s.text))
+        buttons = [
+            b.get("callback_data") or b.get("url")
+            for row in sent.reply_markup["inline_keyboard"]
+            for b in row
+        ]
+        return sent.message_id, buttons
+
+    message_id, buttons = alert_message(reader)
+    assert buttons[0].startswith("https://x.com/BilalSarwary/")  # the first report
+    assert "mute:place:1133616:6" in buttons and "unsub:country:AF" in buttons
+    assert not any(b.startswith("fb:") for b in buttons), "verdict buttons are for admins only"
+    answers = len(live.fake.calls("answerCallbackQuery"))
+    live.fake.press_button(reader, message_id, "mute:place:1133616:6")
+    await eventually(lambda: len(live.fake.calls("answerCallbackQuery")) > answers, what="the mute toast")
+    assert (await live.store.settings(reader)).place_muted(1133616)
+
+    admin_message, admin_buttons = alert_message(ADMIN)
+    [bad] = [b for b in admin_buttons if b.endswith(":bad")]
+    answers = len(live.fake.calls("answerCallbackQuery"))
+    live.fake.press_button(ADMIN, admin_message, bad)
+    await eventually(lambda: len(live.fake.calls("answerCallbackQuery")) > answers, what="the verdict toast")
+    exported = await asyncio.to_thread(
+        run_cli,
+        "feedback",
+        "--export",
+        "-",
+        "--redis",
+        live.redis_url,
+        env={"FRONTWATCH_NAMESPACE": live.namespace},
+    )
+    assert exported.returncode == 0, exported.stderr
+    [line] = exported.stdout.splitlines()
+    labelled = json.loads(line)
+    assert labelled["label"] is False and labelled["author"] == "BilalSarwary" and labelled["text"]

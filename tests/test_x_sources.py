@@ -9,11 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from bot.posts import Post
 from bot.sources.x_stream import XStreamSource
 from bot.sources.x_timeline import XTimelinePoller
 from bot.store.keys import Keys
-from tests.conftest import eventually
+from tests.conftest import Collected, eventually
 from tests.fakes.x_api import BEARER_TOKEN, USER_TWEETS, FakeX, scaled_stream_backoff
 
 ACCOUNTS = ["BilalSarwary", "TOLOnews"]
@@ -40,17 +39,6 @@ def polling(
     poller = XTimelinePoller(BEARER_TOKEN, fake_x.url, redis_client, keys, ACCOUNTS, budget)
     poller.emit = got
     return poller
-
-
-class Collected:
-    def __init__(self) -> None:
-        self.posts: list[Post] = []
-
-    async def __call__(self, post: Post) -> None:
-        self.posts.append(post)
-
-    def texts(self) -> list[str]:
-        return [p.text for p in self.posts]
 
 
 @pytest.fixture

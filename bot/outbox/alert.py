@@ -27,6 +27,7 @@ class Source(BaseModel):
     role: str = "other"
     side: str | None = None
     text: str = ""
+    denies: bool = False  # a later post saying the place was NOT taken (it contests the event)
 
     @property
     def when(self) -> datetime:
@@ -58,6 +59,7 @@ class Alert(BaseModel):
     first_at: float = 0.0
     # An opt-in rule's alerts go only to chats that follow that rule by name (city-contested).
     opt_in: bool = False
+    contested: bool = False
     independent_sources: int = Field(0, alias="independent")
     first_source: Source | None = None
     confirm_sources: int = 3
@@ -118,6 +120,11 @@ class Alert(BaseModel):
         return self.first_source or (self.sources_list[0] if self.sources_list else None)
 
     @property
+    def is_contest(self) -> bool:
+        """An update carrying a denial: it gets a reply of its own in Telegram (an edit is silent)."""
+        return self.kind == "update" and bool(self.sources_list) and self.sources_list[-1].denies
+
+    @property
     def is_confirmation(self) -> bool:
         """An update that has just made the event confirmed: it gets a reply of its own in Telegram."""
         if self.kind != "update" or self.level != "confirmed" or len(self.sources_list) < 2:
@@ -129,18 +136,21 @@ Level = Literal["single", "corroborated", "party-claim", "confirmed", "contested
 
 
 def level_of(alert: Alert, sources: list[Source] | None = None) -> Level:
-    """single -> corroborated (2+ independent) -> party-claim -> confirmed.
+    """single -> corroborated (2+ independent) -> party-claim -> confirmed; contested when a party or
+    a trusted source denies it after the alert (unless both sides report it).
 
     Confirmed: two sides of the conflict report it (the side that lost it concedes), or enough
     independent sources that are not parties, one of them trusted (a journalist, an outlet, an
     official body). A party's own claim is never a confirmation.
     """
     sources = alert.sources_list if sources is None else sources
-    counted = [s for s in sources if not s.folded]
+    counted = [s for s in sources if not s.folded and not s.denies]
     neutral = [s for s in counted if not s.is_party]
     sides = {s.side for s in counted if s.is_party and s.side}
     if len(sides) >= 2:
-        return "confirmed"
+        return "confirmed"  # both sides say so: the side that lost it concedes
+    if alert.contested and any(s.denies for s in sources):
+        return "contested"
     if len(neutral) >= alert.confirm_sources and any(s.trust >= 2 for s in neutral):
         return "confirmed"
     if sides:

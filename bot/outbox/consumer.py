@@ -201,7 +201,7 @@ def _id_order(entry_id: str) -> tuple[int, int]:
 def _superseded_updates(entries: list[tuple[str, dict[str, Any]]]) -> set[str]:
     """Ids of update entries followed, in the same batch, by a later update of the same event.
 
-    An official's confirmation is never superseded: it gets a reply of its own.
+    A confirmation or a denial is never superseded: it gets a reply of its own.
     """
     newest: dict[str, str] = {}
     updates: list[tuple[str, str]] = []
@@ -218,6 +218,7 @@ def _superseded_updates(entries: list[tuple[str, dict[str, Any]]]) -> set[str]:
 
 def _confirms(fields: dict[str, Any]) -> bool:
     try:
-        return Alert.from_stream(fields).is_confirmation
+        alert = Alert.from_stream(fields)
+        return alert.is_confirmation or alert.is_contest
     except ValidationError:
         return False

@@ -84,6 +84,13 @@ def level_words(alert: Alert, counts: bool = True) -> str:
     if alert.level == "party-claim":
         sides = alert.claimed_by
         return f"{emoji} Claimed by {' and '.join(_the(side) for side in sides)}"
+    if alert.level == "contested":
+        deniers = [f"@{s.author}" for s in alert.sources_list if s.denies and s.author]
+        return (
+            f"{emoji} {words}: denied by {', '.join(dict.fromkeys(deniers))}"
+            if deniers
+            else f"{emoji} {words}"
+        )
     if alert.level == "corroborated" and counts:
         return f"{emoji} {words}: {alert.independent_sources} independent sources"
     return f"{emoji} {words}"
@@ -107,20 +114,27 @@ def map_link(alert: Alert) -> str:
 
 
 def quoted_sentence(source: Source, evidence: list[str]) -> str:
-    """The sentence of the post that holds the evidence (else the post's start), trimmed."""
+    """The sentence of the post that holds the most of the evidence (the trigger first: evidence[0]),
+    else the post's start; trimmed."""
     text = " ".join(source.text.split())
     if not text:
         return ""
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
     lowered = [e.lower() for e in evidence if e]
-    chosen = next((s for s in sentences if any(e in s.lower() for e in lowered)), sentences[0])
+
+    def weight(sentence: str) -> tuple[int, bool]:
+        held = [e for e in lowered if e in sentence.lower()]
+        return len(held), bool(lowered) and lowered[0] in held
+
+    chosen = max(sentences, key=weight)
     return chosen if len(chosen) <= QUOTE_CHARS else chosen[: QUOTE_CHARS - 1] + "…"
 
 
 def who(source: Source) -> str:
-    """'journalist', 'party to the conflict (Taliban)', 'unverified'."""
+    """'journalist', 'party to the conflict (Taliban)', 'unverified'; 'DENIES IT' for a denial."""
     label = ROLE_LABELS.get(source.role) or TRUST_LABELS.get(source.trust, "unverified")
-    return f"{label} ({source.side})" if source.is_party and source.side else label
+    label = f"{label} ({source.side})" if source.is_party and source.side else label
+    return f"{label}, DENIES IT" if source.denies else label
 
 
 def kept_sources(alert: Alert, room: int) -> tuple[list[Source], int]:

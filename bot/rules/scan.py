@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from bot.rules.actors import ActorMention
 from bot.rules.compiled import SHARED, ActorPattern, CompiledRules, CuePattern, Direction
-from bot.rules.text import clause_around, is_word_char, years_in
+from bot.rules.text import clause_around, clause_bounds, is_word_char, years_in
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
+PARTIAL = "partial"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,33 +39,16 @@ class Scan:
     actors: list[ActorMention] = field(default_factory=list)
 
 
-def scan(compiled: CompiledRules, folded: str, author: str | None) -> Scan:
-    """Triggers that apply to this author, cues and actor names, with their offsets."""
+def scan(compiled: CompiledRules, folded: str, author: str | None, everything: bool = False) -> Scan:
+    """Triggers that apply to this author, cues and actor names, with their offsets. Unless asked for
+    `everything`, a post with no trigger costs one pass over the trigger phrases and returns nothing."""
     found = Scan()
     rules = compiled.rules
     handle = author.lower() if author else None
+    if not everything and not compiled.regexes and not _has_trigger(compiled, folded, handle):
+        return found
     if len(compiled.automaton):
-        for end, (key, patterns) in compiled.automaton.iter(folded):
-            start = end - len(key) + 1
-            for pattern in patterns:
-                if not _bounded(folded, start, end + 1, pattern.prefix):
-                    continue
-                if isinstance(pattern, CuePattern):
-                    found.cues.append(CueHit(start, end + 1, pattern))
-                elif isinstance(pattern, ActorPattern):
-                    found.actors.append(ActorMention(start, end + 1, pattern.actor))
-                elif _reads(rules[pattern.rule].accounts, handle):
-                    found.triggers.append(
-                        Hit(
-                            start,
-                            end + 1,
-                            pattern.rule,
-                            pattern.lang,
-                            pattern.place,
-                            pattern.phrase,
-                            pattern.withdrawal,
-                        )
-                    )
+        _every_phrase(compiled, folded, handle, found)
     for rx in compiled.regexes:
         if not _reads(rules[rx.rule].accounts, handle):
             continue
@@ -73,6 +57,45 @@ def scan(compiled: CompiledRules, folded: str, author: str | None) -> Scan:
                 found.triggers.append(Hit(m.start(), m.end(), rx.rule, rx.lang, rx.place, rx.regex.pattern))
     found.triggers = _longest(found.triggers)
     return found
+
+
+def _every_phrase(compiled: CompiledRules, folded: str, handle: str | None, found: Scan) -> None:
+    rules = compiled.rules
+    for end, (key, patterns) in compiled.automaton.iter(folded):
+        start = end - len(key) + 1
+        for pattern in patterns:
+            if not _bounded(folded, start, end + 1, pattern.prefix):
+                continue
+            if isinstance(pattern, CuePattern):
+                found.cues.append(CueHit(start, end + 1, pattern))
+            elif isinstance(pattern, ActorPattern):
+                found.actors.append(ActorMention(start, end + 1, pattern.actor))
+            elif _reads(rules[pattern.rule].accounts, handle):
+                found.triggers.append(
+                    Hit(
+                        start,
+                        end + 1,
+                        pattern.rule,
+                        pattern.lang,
+                        pattern.place,
+                        pattern.phrase,
+                        pattern.withdrawal,
+                    )
+                )
+
+
+def _has_trigger(compiled: CompiledRules, folded: str, handle: str | None) -> bool:
+    if not len(compiled.trigger_automaton):
+        return False
+    rules = compiled.rules
+    for end, (key, patterns) in compiled.trigger_automaton.iter(folded):
+        start = end - len(key) + 1
+        for pattern in patterns:
+            if _reads(rules[pattern.rule].accounts, handle) and _bounded(
+                folded, start, end + 1, pattern.prefix
+            ):
+                return True
+    return False
 
 
 def _longest(hits: list[Hit]) -> list[Hit]:
@@ -102,14 +125,30 @@ def cancel_reason(
     text: str,
     year: int,
 ) -> str:
-    """Why the trigger does not count in this sentence ('' when nothing cancels it)."""
+    """Why the trigger does not count in this sentence ('' when nothing cancels it). Partial-control
+    cues are left to `partial_reason`: they reach only the clause of the trigger and its place."""
     for cue in cues:
+        if cue.cue.family == PARTIAL:
+            continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
             return f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
     if compiled.rules[hit.rule].rule.cancel_on_past_year:
         earlier = [y for y in years_in(clause_around(text, hit.start, hit.end)) if y < year]
         if earlier:
             return f"the year {earlier[0]} in the same clause is before the post's ({year})"
+    return ""
+
+
+def partial_reason(
+    hit: Hit, cues: list[CueHit], text: str, place: tuple[int, int], near: tuple[int, int]
+) -> str:
+    """A partial-control cue next to the trigger and its place (`near`), in their clause(s): "took half
+    of X" and "seized X airport" are not X; "X is taken, units left the prison" is."""
+    first, last = clause_bounds(text, min(hit.start, place[0]), max(hit.end, place[1]))
+    first, last = max(first, near[0]), min(last, near[1])
+    for cue in cues:
+        if cue.cue.family == PARTIAL and cue.cue.rule in (SHARED, hit.rule) and first <= cue.start < last:
+            return f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same clause"
     return ""
 
 

@@ -9,6 +9,10 @@ from typing import Annotated, Literal
 import re2
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.rules.text import fold_phrase
+from bot.sources.accounts import FORMS as ACCOUNT_FORMS
+from bot.sources.accounts import BadAccount, parse_account
+
 PLACE_SLOT = "{place}"
 
 
@@ -22,6 +26,10 @@ def compile_regex(pattern: str) -> re2._Regexp:
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 code, e.g. en, fa, ps")]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. AF")]
 Phrase = Annotated[str, Field(min_length=1, max_length=200)]
+# Upper bounds on numbers, so none overflows what uses it (Redis EXPIRE, the event store's arithmetic).
+GeonameId = Annotated[int, Field(ge=1, le=2_000_000_000, description="GeoNames id")]  # ids are 32-bit
+Population = Annotated[int, Field(ge=0, le=100_000_000)]  # more than the largest city (~37 million)
+MINUTES_IN_A_YEAR = 525_600
 
 CUE_FAMILIES = ("hedge", "denial", "past", "other_sense", "partial")
 # A placeholder-like mark that is not exactly {place}: "{place", "{plase}", "place}", "{ place }".
@@ -63,7 +71,7 @@ def _check_trigger_phrase(phrase: str) -> str:
         raise ValueError(f"'{phrase}': an inflected word is written <lemma>, one word between < and >")
     if text.count(PLACE_SLOT) > 1:
         raise ValueError(f"'{phrase}' has more than one {PLACE_SLOT}")
-    if not words.strip("*"):
+    if not fold_phrase(_LEMMA.sub(lambda lemma: lemma.group()[1:-1], words)):  # punctuation is not matched
         raise ValueError(f"'{phrase}' has no words besides {PLACE_SLOT}")
     if PLACE_SLOT in text and not (text.startswith(PLACE_SLOT) or text.endswith(PLACE_SLOT)):
         raise ValueError(f"'{phrase}': {PLACE_SLOT} must stand at the start or the end")
@@ -93,7 +101,7 @@ class CueFamilies(Strict):
 class PlaceOverride(Strict):
     """A place added to the gazetteer, or a GeoNames place given a display name and aliases."""
 
-    geonameid: int | None = Field(None, description="GeoNames id; omit for a place GeoNames lacks")
+    geonameid: GeonameId | None = Field(None, description="GeoNames id; omit for a place GeoNames lacks")
     name: Phrase | None = Field(None, description="Display name in alerts; defaults to the GeoNames name")
     country: CountryCode | None = Field(None, description="Required when geonameid is omitted")
     aliases: list[Phrase] = Field(default_factory=list)
@@ -106,10 +114,10 @@ class PlaceOverride(Strict):
 
 
 class Gazetteer(Strict):
-    min_population: int = Field(
-        15000, ge=0, description="Cities below this are not places, unless their country says otherwise"
+    min_population: Population = Field(
+        15000, description="Cities below this are not places, unless their country says otherwise"
     )
-    countries: dict[CountryCode, int] = Field(
+    countries: dict[CountryCode, Population] = Field(
         default_factory=dict,
         description="Country code -> minimum population for that country (focus countries)",
     )
@@ -166,6 +174,26 @@ class Actor(Strict):
     )
 
 
+def _account(value: str) -> str:
+    """An account in any network's form, kept as written canonically (`x:name` becomes `@name`)."""
+    try:
+        return parse_account(value).written
+    except BadAccount as exc:
+        raise ValueError(str(exc)) from None
+
+
+AccountRef = Annotated[
+    str,
+    AfterValidator(_account),
+    Field(
+        description=f"An account as copied from its network: {ACCOUNT_FORMS}",
+        json_schema_extra={
+            "pattern": r"^((x:)?@?[A-Za-z0-9_]{1,15}|(bsky|mastodon|tg):\S+|rss:https?://\S+)$"
+        },
+    ),
+]
+
+
 class AccountGroup(Strict):
     trust: int = Field(1, ge=0, le=3, description="0 unknown, 1 known, 2 established reporter, 3 official")
     role: Literal["journalist", "outlet", "official", "party", "other"] = Field(
@@ -183,17 +211,19 @@ class AccountGroup(Strict):
         max_length=60,
         description="Accounts of one outlet (its desks and languages): they count as one independent source",
     )
-    accounts: list[Annotated[str, Field(pattern=r"^@?[A-Za-z0-9_]{1,15}$")]] = Field(default_factory=list)
+    accounts: list[AccountRef] = Field(default_factory=list)
 
 
 class Rule(Strict):
-    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    # Short enough for Telegram's 64-byte button data ("sub:rule:<id>", "fb:<id>:<place>:<n>:good").
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=32)]
     description: str = ""
-    triggers: dict[LanguageCode, list[Trigger]] = Field(
+    triggers: dict[LanguageCode, Annotated[list[Trigger], Field(min_length=1)]] = Field(
+        min_length=1,
         description=(
             "Language -> phrases. '{place}' marks where the place stands;"
             " a word ending in '*' matches any ending."
-        )
+        ),
     )
     cancel: dict[LanguageCode, CueFamilies] = Field(
         default_factory=dict, description="Cues for this rule only, on top of the shared ones"
@@ -235,10 +265,15 @@ class Rule(Strict):
     )
     min_confidence: float = Field(0.5, ge=0.0, le=1.0)
     window_minutes: int = Field(
-        360, ge=1, description="Matches of this rule and place this close form one event"
+        360,
+        ge=1,
+        le=MINUTES_IN_A_YEAR,
+        description="Matches of this rule and place this close form one event",
     )
-    min_sources: int = Field(1, ge=1, description="Distinct authors needed before the first alert")
-    exclude_places: list[int] = Field(default_factory=list, description="geonameids this rule never reports")
+    min_sources: int = Field(1, ge=1, le=1000, description="Distinct authors needed before the first alert")
+    exclude_places: list[GeonameId] = Field(
+        default_factory=list, description="geonameids this rule never reports"
+    )
 
 
 class RulesFile(Strict):

@@ -2,7 +2,8 @@
 
 A check compares the file's size, mtime and (when those moved) its SHA-256, so touching the file
 or saving it unchanged reloads nothing. A broken edit keeps the old rules running; the admins get
-every problem with its line.
+every problem with its line. The file is read like the loader reads it (a regular file of bounded
+size), so a FIFO or device put in its place never blocks the bot: it is refused like a broken edit.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from html import escape
 from pathlib import Path
 
 from bot.rules import RulesError
+from bot.rules.loader import read_rules_bytes
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,12 @@ class RulesWatcher:
 
     def _digest_now(self) -> str | None:
         try:
-            return hashlib.sha256(self.path.read_bytes()).hexdigest()
-        except OSError:
-            return None
+            return hashlib.sha256(read_rules_bytes(self.path)).hexdigest()
+        except RulesError as exc:
+            # Gone (mid-save) is no version at all; a file the loader refuses (a FIFO, too large) is
+            # a version of its own, which the reload then refuses with the reason.
+            stat = self._stat_now()
+            return None if stat is None else f"refused: {exc.report()} {stat}"
 
     async def check(self) -> bool:
         """Reload when the content changed; True when a new version was seen (good or broken)."""

@@ -40,6 +40,7 @@ class PipelineStats:
     alerts: int = 0
     updates: int = 0
     folded: int = 0  # posts shown under an event but not counted: retweets, copies, same outlet
+    contested: int = 0  # alerted events a later denial contested
     held: int = 0
     lost: int = 0
 
@@ -70,6 +71,7 @@ class Pipeline:
         metrics.POSTS.labels(post.source).inc()
         matches = self.detector.detect(post)
         if not matches:
+            await self._contest(post)
             return matches
         self.stats.matched += 1
         for m in matches:
@@ -96,6 +98,18 @@ class Pipeline:
             elif event.kind == "update":
                 self.stats.updates += 1
         return result
+
+    async def _contest(self, post: Post) -> None:
+        """A post denying a place already alerted ("X has not fallen") contests that event."""
+        denials = self.detector.denials(post)
+        if not denials:
+            return
+        try:
+            contested = await self.recorder.contest(post, denials)
+        except _REDIS_DOWN as exc:
+            log.warning("Redis unavailable (%s); the denial in post %s was not recorded", exc, post.id)
+            return
+        self.stats.contested += len(contested)
 
     def _hold(self, post: Post, matches: list[Match]) -> None:
         if len(self._held) >= self._held_limit:

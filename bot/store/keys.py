@@ -29,8 +29,15 @@ TELEGRAM_MESSAGE_TTL_SECONDS = 14 * 24 * 3600
 OUTBOX_GROUP = "dispatch"  # prefix of the consumer groups, one per kind of delivery
 
 
+# Admins' verdicts kept (the newest); `frontwatch feedback --export` writes them out.
+FEEDBACK_KEPT = 10_000
 # A month's count of X posts read is kept a little longer than the month it counts.
 X_READS_TTL_SECONDS = 40 * 24 * 3600
+# Where a source stopped reading (a Bluesky cursor, a newest id, a feed's validators). A source not run
+# for this long starts again from the newest post, as for a new account, instead of a flood of old ones.
+SOURCE_POSITION_TTL_SECONDS = 30 * 24 * 3600
+# A Bluesky handle may move to another DID (rarely); it is looked up again after this long.
+BSKY_DID_TTL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -59,9 +66,17 @@ class Keys:
         """List of JSON source records (author, trust, time, link), newest last, capped."""
         return f"{self.prefix}event:{event_id}:sources"
 
+    def event_denials(self, event_id: str) -> str:
+        """Set of the post ids that denied an event after its alert (each contests it once)."""
+        return f"{self.prefix}event:{event_id}:denials"
+
     def event_voices(self, event_id: str) -> str:
         """Set of the independent voices counted for an event: an outlet's name, or an author."""
         return f"{self.prefix}event:{event_id}:voices"
+
+    def feedback(self) -> str:
+        """List of admins' verdicts on alerts ('false alarm' / 'correct') with the first report, as JSON."""
+        return f"{self.prefix}feedback"
 
     def outbox(self) -> str:
         """Stream of alerts and updates to deliver, read by the dispatchers' consumer group."""
@@ -102,6 +117,20 @@ class Keys:
     def x_reads(self, month: str) -> str:
         """Posts read from X timelines in a month ('2026-11'), against the monthly read budget."""
         return f"{self.prefix}x:reads:{month}"
+
+    def source_positions(self, network: str) -> str:
+        """Hash account -> where that network's source stopped reading it: the newest id seen (Mastodon,
+        Telegram channels), a feed's ETag, Last-Modified and entry ids (RSS, JSON). Renewed by each write,
+        expires after SOURCE_POSITION_TTL_SECONDS unread."""
+        return f"{self.prefix}src:{network}:positions"
+
+    def bsky_cursor(self) -> str:
+        """Jetstream `time_us` of the last event read, to resume from; SOURCE_POSITION_TTL_SECONDS."""
+        return f"{self.prefix}src:bsky:cursor"
+
+    def bsky_dids(self) -> str:
+        """Hash Bluesky handle -> DID, from the AppView; expires BSKY_DID_TTL_SECONDS after a lookup."""
+        return f"{self.prefix}src:bsky:dids"
 
     def delivery(self, entry_id: str, target: str) -> str:
         """'sending' while a dispatcher delivers an outbox entry to a target, 'sent' afterwards."""

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import redis.asyncio as aioredis
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.backoff import retrying
@@ -25,7 +25,7 @@ from bot.outbox.marks import kept_alive
 from bot.runtime import metrics
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, TELEGRAM_MESSAGE_TTL_SECONDS, Keys
 from bot.telegram.subscriptions import ChatSettings, SubscriptionStore
-from bot.telegram.text import alert_html, confirmation_html
+from bot.telegram.text import alert_html, alert_keyboard, reply_html
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,16 @@ class TelegramTarget:
     coalesces_updates = True  # one message per event and chat, edited: only the newest update matters
 
     def __init__(
-        self, bot: Bot, store: SubscriptionStore, client: aioredis.Redis, keys: Keys, demo: bool = False
+        self,
+        bot: Bot,
+        store: SubscriptionStore,
+        client: aioredis.Redis,
+        keys: Keys,
+        demo: bool = False,
+        admin_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.demo = demo  # every message marked as a demo (frontwatch demo --telegram)
+        self.admin_ids = admin_ids  # their private chats get the verdict buttons
         self.bot = bot
         self.store = store
         self.client = client
@@ -113,25 +120,37 @@ class TelegramTarget:
         msg_key = self.keys.telegram_message(alert.event_id, chat.chat_id)
         existing = await self.client.get(msg_key)
         text = alert_html(alert, demo=self.demo)
-        if existing and await self._edit(chat.chat_id, int(existing), text):
-            if alert.is_confirmation:
+        markup = alert_keyboard(alert, admin=chat.chat_id in self.admin_ids)
+        if existing and await self._edit(chat.chat_id, int(existing), text, markup):
+            reply = reply_html(alert, self.demo)
+            if reply is not None:
                 await _with_network_retries(
-                    lambda: self.bot.send_message(
-                        chat.chat_id, confirmation_html(alert, self.demo), reply_to_message_id=int(existing)
-                    )
+                    lambda: self.bot.send_message(chat.chat_id, reply, reply_to_message_id=int(existing))
                 )
             await self.store.bump("updates_sent")
             return int(existing)
-        message = await _with_network_retries(lambda: self.bot.send_message(chat.chat_id, text))
+        message = await _with_network_retries(
+            lambda: self.bot.send_message(
+                chat.chat_id,
+                text,
+                reply_markup=markup,
+                message_thread_id=chat.thread_id or None,  # the forum topic the chat subscribed in
+                disable_notification=chat.silent(),  # the chat's quiet hours: no sound
+            )
+        )
         await self.store.bump("alerts_sent")
         await self.client.set(msg_key, message.message_id, ex=TELEGRAM_MESSAGE_TTL_SECONDS)
         return message.message_id
 
-    async def _edit(self, chat_id: int, message_id: int, text: str) -> bool:
+    async def _edit(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> bool:
         """Edit the alert's message in place; False when it no longer exists (a new one is sent)."""
         try:
             await _with_network_retries(
-                lambda: self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+                lambda: self.bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
             )
         except BadRequest as exc:
             reason = exc.message.lower()

@@ -1,16 +1,20 @@
 """What each Telegram chat follows, its settings, and which chats an alert goes to. All in Redis.
 
 A chat follows things: everything, a rule, a country or a place. It also has settings that narrow
-what it gets: languages (empty: all), a minimum number of sources, and a mute until a time. Each
-followed thing is indexed by a set of chat ids, so finding an alert's chats is one SUNION.
+what it gets: languages (empty: all), a minimum number of sources, and a mute until a time; and
+settings for how alerts arrive: the forum topic they go to, quiet hours in the chat's time zone
+(alerts then arrive without a sound) and the language the bot speaks there. Each followed thing is
+indexed by a set of chat ids, so finding an alert's chats is one SUNION.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Literal, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis.asyncio as aioredis
 
@@ -19,6 +23,8 @@ from bot.store.keys import Keys
 
 Kind = Literal["all", "rule", "country", "place"]
 KINDS: tuple[Kind, ...] = ("all", "rule", "country", "place")
+# A field of the chat's hash: "muted:<geonameid>" -> until when alerts about that place are muted.
+MUTED_PLACE_FIELD = "muted:"
 
 
 @dataclass(frozen=True)
@@ -40,19 +46,54 @@ class ChatSettings:
     languages: set[str] = field(default_factory=set)
     min_sources: int = 1
     muted_until: float = 0.0
+    muted_places: dict[str, float] = field(default_factory=dict)  # geonameid -> until (epoch)
+    ui_language: str = ""  # chosen with /language; empty: the user's Telegram language
+    thread_id: int = 0  # the forum topic alerts go to (0: the chat itself)
+    quiet: str = ""  # "22:00-07:00": alerts arrive silently then, in the chat's time zone
+    timezone: str = ""  # an IANA name ("Asia/Kabul"); empty: UTC
 
     def muted(self, now: float | None = None) -> bool:
         return self.muted_until > (now if now is not None else time.time())
 
-    def wants(self, alert: Alert) -> bool:
+    def place_muted(self, geonameid: int | None, now: float | None = None) -> bool:
+        now = now if now is not None else time.time()
+        return geonameid is not None and self.muted_places.get(str(geonameid), 0.0) > now
+
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def silent(self, now: float | None = None) -> bool:
+        """Whether it is the chat's quiet hours now (a span may cross midnight: 22:00-07:00)."""
+        span = quiet_span(self.quiet)
+        if span is None:
+            return False
+        local = datetime.fromtimestamp(now if now is not None else time.time(), self.zone())
+        minute = local.hour * 60 + local.minute
+        start, end = span
+        return start <= minute < end if start < end else minute >= start or minute < end
+
+    def wants(self, alert: Alert, now: float | None = None) -> bool:
         """Muted: nothing. Languages: an event reported in one of them by any source. min_sources
         counts independent sources (a retweet or a copy is not one)."""
-        if self.muted():
+        if self.muted(now) or self.place_muted(alert.geonameid, now):
             return False
         reported_in = {alert.lang, *(s.lang for s in alert.sources_list)}
         if self.languages and not self.languages & reported_in:
             return False
         return alert.independent_sources >= self.min_sources
+
+
+def quiet_span(text: str) -> tuple[int, int] | None:
+    """'22:00-07:00' -> minutes after midnight (1320, 420); None when unset or unreadable."""
+    try:
+        start, end = (datetime.strptime(part.strip(), "%H:%M") for part in text.split("-"))
+    except ValueError:
+        return None
+    span = (start.hour * 60 + start.minute, end.hour * 60 + end.minute)
+    return span if span[0] != span[1] else None
 
 
 class Added(Enum):
@@ -78,7 +119,7 @@ class SubscriptionStore:
             pipe.sadd(self.keys.subscribers(sub.kind, sub.value), chat.chat_id)
             pipe.sadd(self.keys.chats(), chat.chat_id)
             pipe.hsetnx(self.keys.chat(chat.chat_id), "type", chat.chat_type)
-            pipe.hset(self.keys.chat(chat.chat_id), "title", chat.title)
+            pipe.hset(self.keys.chat(chat.chat_id), mapping={"title": chat.title, "thread": chat.thread_id})
             await pipe.execute()
         return Added.ADDED
 
@@ -116,10 +157,14 @@ class SubscriptionStore:
             chat_id, cast(dict[str, str], await self.client.hgetall(self.keys.chat(chat_id)))
         )
 
+    async def mute_place(self, chat_id: int, geonameid: int, until: float) -> None:
+        """No alerts about this place in this chat until `until` (the 'mute this place' button)."""
+        await self.client.hset(self.keys.chat(chat_id), f"{MUTED_PLACE_FIELD}{geonameid}", until)
+
     async def update_settings(self, chat_id: int, **fields: str | int | float) -> None:
         await self.client.hset(self.keys.chat(chat_id), mapping=dict(fields))  # type: ignore[arg-type]
 
-    async def chats_for(self, alert: Alert) -> list[ChatSettings]:
+    async def chats_for(self, alert: Alert, now: float | None = None) -> list[ChatSettings]:
         """The chats whose subscriptions and settings take this alert.
 
         An opt-in rule's alerts (city-contested) reach only the chats that follow that rule by name:
@@ -142,7 +187,7 @@ class SubscriptionStore:
         chats = []
         for chat_id, raw in zip(chat_ids, rows, strict=True):
             chat = _settings_from(chat_id, raw)
-            if chat.wants(alert):
+            if chat.wants(alert, now):
                 chats.append(chat)
         return chats
 
@@ -165,4 +210,13 @@ def _settings_from(chat_id: int, raw: dict[str, str]) -> ChatSettings:
         languages={lang for lang in raw.get("languages", "").split(",") if lang},
         min_sources=int(raw.get("min_sources", 1)),
         muted_until=float(raw.get("muted_until", 0)),
+        muted_places={
+            k.removeprefix(MUTED_PLACE_FIELD): float(v)
+            for k, v in raw.items()
+            if k.startswith(MUTED_PLACE_FIELD)
+        },
+        ui_language=raw.get("ui_language", ""),
+        thread_id=int(raw.get("thread", 0) or 0),
+        quiet=raw.get("quiet", ""),
+        timezone=raw.get("timezone", ""),
     )

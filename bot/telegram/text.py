@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from bot.outbox.alert import Alert, Source
 from bot.outbox.wording import (
     FOLDED,
@@ -81,8 +83,70 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_PIECE_CHARS else text[: MAX_PIECE_CHARS - 1] + "…"
 
 
+def reply_html(alert: Alert, demo: bool = False) -> str | None:
+    """The reply an update earns in the alert's thread (an edit alone notifies no one), or None."""
+    if alert.is_contest:
+        return contest_html(alert, demo)
+    if alert.is_confirmation:
+        return confirmation_html(alert, demo)
+    return None
+
+
+def contest_html(alert: Alert, demo: bool = False) -> str:
+    """⚠️ A party or a trusted source denies what the alert reported, with the link to its post."""
+    denial = alert.sources_list[-1]
+    by = escape(f"@{denial.author}") if denial.author else "a source"
+    if denial.url and denial.url.startswith(("https://", "http://")):
+        by = f'<a href="{escape(denial.url, quote=True)}">{by}</a>'
+    banner = f"{DEMO_BANNER}\n" if demo else ""
+    place = escape(plain_name(alert.location))
+    return f"{banner}⚠️ Contested: {by} ({escape(who(denial))}) denies that {place} fell."
+
+
 def confirmation_html(alert: Alert, demo: bool = False) -> str:
     """A short reply in the alert's thread when the event has just become confirmed."""
     place = escape(plain_name(alert.location))
     banner = f"{DEMO_BANNER}\n" if demo else ""
     return f"{banner}🔴 Confirmed: {place} — {alert.independent_sources} independent sources now report it."
+
+
+# Telegram refuses callback data over 64 bytes.
+MAX_CALLBACK_BYTES = 64
+MUTE_PLACE_HOURS = 6
+
+
+def alert_keyboard(alert: Alert, admin: bool) -> InlineKeyboardMarkup | None:
+    """Buttons under an alert: the first report, mute this place, unfollow; for admins, a verdict."""
+    rows: list[list[InlineKeyboardButton]] = []
+    first = alert.first_report
+    top = []
+    if first and first.url and first.url.startswith(("https://", "http://")):
+        top.append(InlineKeyboardButton("🔗 First report", url=first.url))
+    if alert.geonameid is not None:
+        top.append(
+            InlineKeyboardButton(
+                f"🔕 Mute {MUTE_PLACE_HOURS} h",
+                callback_data=f"mute:place:{alert.geonameid}:{MUTE_PLACE_HOURS}",
+            )
+        )
+    if top:
+        rows.append(top)
+    if alert.country:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"✖ Unfollow {_cut(country_name(alert.country))}",
+                    callback_data=f"unsub:country:{alert.country}",
+                )
+            ]
+        )
+    verdicts = [("👍 Correct", "good"), ("👎 False alarm", "bad")]
+    data = [f"fb:{alert.event_id}:{v}" for _, v in verdicts]
+    if admin and all(len(d.encode()) <= MAX_CALLBACK_BYTES for d in data):
+        rows.append(
+            [
+                InlineKeyboardButton(label, callback_data=d)
+                for (label, _), d in zip(verdicts, data, strict=True)
+            ]
+        )
+    return InlineKeyboardMarkup(rows) if rows else None
