@@ -21,11 +21,13 @@ def chat_of(update: Update) -> ChatSettings:
     assert chat is not None
     message = update.effective_message
     thread = message.message_thread_id if message is not None and message.is_topic_message else None
+    user = update.effective_user
     return ChatSettings(
         chat_id=chat.id,
         chat_type=chat.type,
         title=clean(chat.title or chat.full_name or ""),
         thread_id=thread or 0,
+        telegram_language=(user.language_code or "") if user and chat.type == "private" else "",
     )
 
 

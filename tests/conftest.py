@@ -65,12 +65,13 @@ async def eventually(condition: Callable[[], bool], timeout: float = 20.0, what:
 
 
 def telegram_settings(telegram_url: str, telegram_token: str, **extra: Any) -> Settings:
-    """Settings of a bot on the fake Telegram server, nothing else configured (no .env read)."""
+    """Settings of a bot on the fake Telegram server, nothing else configured (no .env read); no
+    health server unless a test asks for one (tests run side by side and would share its port)."""
     return Settings(
         telegram_bot_token=SecretStr(telegram_token),
         telegram_api_base=telegram_url,
         _env_file=None,  # type: ignore[call-arg]
-        **extra,
+        **{"health_port": 0, **extra},
     )
 
 
@@ -86,7 +87,7 @@ def streaming_bot_settings(
         x_bearer_token=SecretStr(X_BEARER_TOKEN),
         x_api_base=x_url,
         _env_file=None,  # type: ignore[call-arg]
-        **extra,
+        **{"health_port": 0, **extra},
     )
 
 

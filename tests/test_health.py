@@ -85,7 +85,7 @@ async def test_healthz_follows_redis_and_metrics_count_posts_matches_and_alerts(
             status, body = await get(f"{base}/healthz")
             assert status == 503 and "Redis unreachable" in body
             redis.start()
-            for _ in range(50):
+            for _ in range(200):  # reconnection after a restart may wait out a back-off step
                 status, body = await get(f"{base}/healthz")
                 if status == 200:
                     break

@@ -71,6 +71,7 @@ async def live(redis_url: str, namespace: str, tmp_path: Path) -> AsyncIterator[
             telegram_api_base=fake.url,
             admin_ids=[ADMIN],
             frontwatch_namespace=namespace,
+            health_port=0,
             _env_file=None,  # type: ignore[call-arg]
         )
         stop = asyncio.Event()

@@ -3,6 +3,7 @@ the user's Telegram language or /language, right-to-left text kept in order."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -11,18 +12,31 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.telegram.i18n import LANGUAGES, catalog_path
-from tests.conftest import REPO
-from tests.test_telegram_e2e import LiveBot, live
+from tests.conftest import REPO, eventually
+from tests.test_telegram_e2e import SCENARIO, LiveBot, live
 
 __all__ = ["live"]  # the live bot fixture
 
 _PLACEHOLDER = re.compile(r"\{\w+\}")
 
 
+# The alert's own words said inside f-strings, which Babel cannot extract.
+ALERT_WORDS_IN_F_STRINGS = {"first report", "rule", "map", "DENIES IT"}
+
+
 def msgids() -> set[str]:
-    """Every sentence the handlers say, as Babel extracts it (marked with N_)."""
+    """Every sentence the handlers and the alert say, as Babel extracts it (marked N_ or said)."""
     found = extract_from_dir(REPO / "handlers", method_map=[("**.py", "python")], keywords={"N_": None})
-    return {str(message) for _, _, message, _, _ in found}
+    alert_words = [
+        m
+        for path in ("bot/telegram/text.py", "bot/outbox/wording.py")
+        for m in extract_from_dir(
+            REPO / path.rsplit("/", 1)[0],
+            method_map=[(path.rsplit("/", 1)[1], "python")],
+            keywords={"N_": None, "say": None},
+        )
+    ]
+    return {str(message) for _, _, message, _, _ in [*found, *alert_words]} | ALERT_WORDS_IN_F_STRINGS
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
@@ -46,6 +60,17 @@ async def test_a_user_whose_telegram_speaks_persian_gets_start_in_persian(live: 
     message = next(s for s in reversed(live.fake.sent) if s.chat_id == chat and s.reply_markup)
     buttons = [b["text"] for row in message.reply_markup["inline_keyboard"] for b in row]
     assert "🇦🇫 افغانستان" in buttons and "🌍 همه چیز" in buttons
+
+
+async def test_a_persian_speaking_subscriber_gets_the_alerts_fixed_wording_in_persian(live: LiveBot) -> None:
+    chat = 1310
+    live.fake.add_chat(chat, "private")
+    await live.say(chat, "/subscribe Afghanistan", language_code="fa")
+    await asyncio.to_thread(live.replay, SCENARIO)
+    await eventually(lambda: any("🇦🇫" in m for m in live.replies_to(chat)), what="the alert")
+    alert = next(m for m in live.replies_to(chat) if "🇦🇫" in m)
+    assert "نخستین گزارش" in alert and "منبع مستقل" in alert  # "first report", "independent source"
+    assert "reported" not in alert and "independent" not in alert
 
 
 async def test_a_latin_name_in_a_persian_sentence_is_isolated_so_it_reads_in_order(live: LiveBot) -> None:

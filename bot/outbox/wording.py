@@ -7,31 +7,46 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from urllib.parse import quote
 
 from bot.outbox.alert import Alert, Level, Source
 
+# Says a fixed phrase in the reader's language: `say("Claimed by {sides}", sides=...)`. The terminal
+# and JSON speak English; Telegram passes the chat's (bot/telegram/i18n.py's Speaker).
+Say = Callable[..., str]
+
+
+def english(msgid: str, **values: object) -> str:
+    return msgid.format(**values) if values else msgid
+
+
+def N_(msgid: str) -> str:
+    """Marks a phrase for the translation catalogs; it is translated when said."""
+    return msgid
+
+
 LEVELS: dict[Level, tuple[str, str]] = {
-    "single": ("🟡", "Single report"),
-    "corroborated": ("🟠", "Corroborated"),
-    "party-claim": ("🟣", "Claimed"),
-    "confirmed": ("🔴", "Confirmed"),
-    "contested": ("⚠️", "Contested"),
+    "single": ("🟡", N_("Single report")),
+    "corroborated": ("🟠", N_("Corroborated")),
+    "party-claim": ("🟣", N_("Claimed")),
+    "confirmed": ("🔴", N_("Confirmed")),
+    "contested": ("⚠️", N_("Contested")),
 }
 ROLE_LABELS = {
-    "journalist": "journalist",
-    "outlet": "news outlet",
-    "official": "official body",
-    "party": "party to the conflict",
+    "journalist": N_("journalist"),
+    "outlet": N_("news outlet"),
+    "official": N_("official body"),
+    "party": N_("party to the conflict"),
 }
 FOLDED = {
-    "copy": "copy of an earlier post, not counted",
-    "retweet": "retweet or quote, not counted",
-    "outlet": "same outlet, not counted again",
+    "copy": N_("copy of an earlier post, not counted"),
+    "retweet": N_("retweet or quote, not counted"),
+    "outlet": N_("same outlet, not counted again"),
     "": "",
 }
-TRUST_LABELS = {3: "official", 2: "journalist", 1: "known account", 0: "unverified"}
+TRUST_LABELS = {3: N_("official"), 2: N_("journalist"), 1: N_("known account"), 0: N_("unverified")}
 LANGUAGES = {
     "en": "English",
     "fa": "Dari/Persian",
@@ -78,33 +93,38 @@ def language_name(code: str | None) -> str:
     return LANGUAGES.get(code or "", code or "unknown language")
 
 
-def level_words(alert: Alert, counts: bool = True) -> str:
+def level_words(alert: Alert, counts: bool = True, say: Say = english) -> str:
     """'🟣 Claimed by the Taliban', '🟠 Corroborated: 2 independent sources', '🔴 Confirmed'."""
     emoji, words = LEVELS[alert.level]
     if alert.level == "party-claim":
-        sides = alert.claimed_by
-        return f"{emoji} Claimed by {' and '.join(_the(side) for side in sides)}"
+        claimed = alert.claimed_by
+        sides = " and ".join(_the(side) for side in claimed) if _in_english(say) else " / ".join(claimed)
+        return f"{emoji} " + say("Claimed by {sides}", sides=sides)
     if alert.level == "contested":
         deniers = [f"@{s.author}" for s in alert.sources_list if s.denies and s.author]
-        return (
-            f"{emoji} {words}: denied by {', '.join(dict.fromkeys(deniers))}"
-            if deniers
-            else f"{emoji} {words}"
-        )
+        if deniers:
+            return f"{emoji} " + say("Contested: denied by {who}", who=", ".join(dict.fromkeys(deniers)))
     if alert.level == "corroborated" and counts:
-        return f"{emoji} {words}: {alert.independent_sources} independent sources"
-    return f"{emoji} {words}"
+        return f"{emoji} " + say("Corroborated: {n} independent sources", n=alert.independent_sources)
+    return f"{emoji} {say(words)}"
+
+
+def _in_english(say: Say) -> bool:
+    """English puts "the" before some names (the Taliban); other languages do it their own way."""
+    return say is english or getattr(say, "lang", "en") == "en"
 
 
 def _the(side: str) -> str:
     return f"the {side}" if side.lower() in {"taliban", "houthis", "rsf", "saf"} else side
 
 
-def what_happened(alert: Alert) -> str:
-    """'reported fallen, taken by the Taliban' or 'reported contested …'."""
+def what_happened(alert: Alert, say: Say = english) -> str:
+    """'reported taken by the Taliban', 'reported fallen or captured' or 'reported contested …'."""
     if alert.actor and alert.change == "fallen":
-        return f"reported taken by {_the(alert.actor)}"
-    return alert.headline_verb
+        return say("reported taken by {actor}", actor=_the(alert.actor) if _in_english(say) else alert.actor)
+    if alert.change == "contested":
+        return say("reported contested (forces entered, fighting inside or part of it held)")
+    return say("reported fallen or captured")
 
 
 def map_link(alert: Alert) -> str:
@@ -130,11 +150,11 @@ def quoted_sentence(source: Source, evidence: list[str]) -> str:
     return chosen if len(chosen) <= QUOTE_CHARS else chosen[: QUOTE_CHARS - 1] + "…"
 
 
-def who(source: Source) -> str:
+def who(source: Source, say: Say = english) -> str:
     """'journalist', 'party to the conflict (Taliban)', 'unverified'; 'DENIES IT' for a denial."""
-    label = ROLE_LABELS.get(source.role) or TRUST_LABELS.get(source.trust, "unverified")
+    label = say(ROLE_LABELS.get(source.role) or TRUST_LABELS.get(source.trust, "unverified"))
     label = f"{label} ({source.side})" if source.is_party and source.side else label
-    return f"{label}, DENIES IT" if source.denies else label
+    return f"{label}, {say('DENIES IT')}" if source.denies else label
 
 
 def kept_sources(alert: Alert, room: int) -> tuple[list[Source], int]:

@@ -24,6 +24,7 @@ from bot.outbox.alert import Alert
 from bot.outbox.marks import kept_alive
 from bot.runtime import metrics
 from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, TELEGRAM_MESSAGE_TTL_SECONDS, Keys
+from bot.telegram.i18n import Speaker, pick_language
 from bot.telegram.subscriptions import ChatSettings, SubscriptionStore
 from bot.telegram.text import alert_html, alert_keyboard, reply_html
 
@@ -119,10 +120,11 @@ class TelegramTarget:
         """Send the alert, or edit the message it already has in the chat; returns the message id."""
         msg_key = self.keys.telegram_message(alert.event_id, chat.chat_id)
         existing = await self.client.get(msg_key)
-        text = alert_html(alert, demo=self.demo)
-        markup = alert_keyboard(alert, admin=chat.chat_id in self.admin_ids)
+        say = Speaker(pick_language(chat.ui_language, chat.telegram_language))
+        text = alert_html(alert, self.demo, say)
+        markup = alert_keyboard(alert, chat.chat_id in self.admin_ids, say)
         if existing and await self._edit(chat.chat_id, int(existing), text, markup):
-            reply = reply_html(alert, self.demo)
+            reply = reply_html(alert, self.demo, say)
             if reply is not None:
                 await _with_network_retries(
                     lambda: self.bot.send_message(chat.chat_id, reply, reply_to_message_id=int(existing))

@@ -48,6 +48,7 @@ class ChatSettings:
     muted_until: float = 0.0
     muted_places: dict[str, float] = field(default_factory=dict)  # geonameid -> until (epoch)
     ui_language: str = ""  # chosen with /language; empty: the user's Telegram language
+    telegram_language: str = ""  # the language_code of the user who subscribed the chat
     thread_id: int = 0  # the forum topic alerts go to (0: the chat itself)
     quiet: str = ""  # "22:00-07:00": alerts arrive silently then, in the chat's time zone
     timezone: str = ""  # an IANA name ("Asia/Kabul"); empty: UTC
@@ -120,6 +121,8 @@ class SubscriptionStore:
             pipe.sadd(self.keys.chats(), chat.chat_id)
             pipe.hsetnx(self.keys.chat(chat.chat_id), "type", chat.chat_type)
             pipe.hset(self.keys.chat(chat.chat_id), mapping={"title": chat.title, "thread": chat.thread_id})
+            if chat.telegram_language:
+                pipe.hset(self.keys.chat(chat.chat_id), "telegram_language", chat.telegram_language)
             await pipe.execute()
         return Added.ADDED
 
@@ -216,6 +219,7 @@ def _settings_from(chat_id: int, raw: dict[str, str]) -> ChatSettings:
             if k.startswith(MUTED_PLACE_FIELD)
         },
         ui_language=raw.get("ui_language", ""),
+        telegram_language=raw.get("telegram_language", ""),
         thread_id=int(raw.get("thread", 0) or 0),
         quiet=raw.get("quiet", ""),
         timezone=raw.get("timezone", ""),
