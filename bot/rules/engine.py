@@ -48,6 +48,17 @@ class _Found:
 
 
 @dataclass(frozen=True)
+class _Reading:
+    """One post as the engine reads it: its text, what the scan found, sentences and words."""
+
+    text: str
+    found: Scan
+    ends: list[int]
+    words: PostWords
+    year: int
+
+
+@dataclass(frozen=True)
 class Denial:
     """A rule's place that a post denies was taken."""
 
@@ -62,52 +73,59 @@ class Detector:
         self._finder = PlaceFinder(compiled.places, compiled.context)
 
     def detect(self, post: Post, trace: Trace | None = None) -> list[Match]:
+        reading = self._read(post, trace)
+        return self._match(post, reading) if reading is not None else []
+
+    def examine(self, post: Post) -> tuple[list[Match], list[Denial]]:
+        """The post's matches and, when it has none, the places it says were NOT taken ("X has not
+        fallen"), for a later denial to contest an alert already sent. One reading of the post."""
+        reading = self._read(post, None)
+        if reading is None:
+            return [], []
+        matches = self._match(post, reading)
+        return matches, [] if matches else self._denied(reading)
+
+    def _read(self, post: Post, trace: Trace | None) -> _Reading | None:
+        """Fold, scan, split and tokenise a post; None when it holds no trigger (most posts stop at
+        the scan: no sentence splitting, no tokens)."""
         text = nfc(post.text)
         folded = blank_handles_and_links(text, fold(text))
         found = scan(self.compiled, folded, post.author, everything=trace is not None)
         if not found.triggers and trace is None:
-            return []  # most posts: no sentence splitting, no tokens
+            return None
         ends = sentence_ends(folded)
         if trace is not None:
             self._note_scan(trace, found, text, ends)
         if not found.triggers:
-            return []
+            return None
         tokens = tokenize(folded)
         actor_tokens = _actor_tokens(found.actors, tokens)
         words = PostWords(tokens, text, self._countries(tokens, actor_tokens), actor_tokens, trace)
         year = (post.created_at or self._now or datetime.now(UTC)).year
+        return _Reading(text, found, ends, words, year)
+
+    def _match(self, post: Post, r: _Reading) -> list[Match]:
+        trace = r.words.trace
         results: dict[tuple[int, int, str], _Found] = {}
         lang: str | None = None
-        for n, hit in enumerate(found.triggers):
+        for n, hit in enumerate(r.found.triggers):
             if trace is not None:
                 trace.current = n
-            for span in self._spans_of(hit, found, words, ends, year):
-                lang = lang or detect_language(text, post.lang) or hit.lang
-                actor = actor_for(found.actors, (hit.start, hit.end), hit.withdrawal, ends)
-                self._record(results, hit, span, words, lang, actor)
+            for span in self._spans_of(hit, r.found, r.words, r.ends, r.year):
+                lang = lang or detect_language(r.text, post.lang) or hit.lang
+                actor = actor_for(r.found.actors, (hit.start, hit.end), hit.withdrawal, r.ends)
+                self._record(results, hit, span, r.words, lang, actor)
         return self._matches(post, results, lang)
 
-    def denials(self, post: Post) -> list[Denial]:
-        """The places a post says were NOT taken ("X has not fallen", "reports that X fell are false"):
-        its triggers cancelled by a denial cue, walked to their place. For a later denial to contest
-        an alert already sent."""
-        text = nfc(post.text)
-        folded = blank_handles_and_links(text, fold(text))
-        found = scan(self.compiled, folded, post.author, everything=False)
-        if not found.triggers:
-            return []
-        ends = sentence_ends(folded)
-        tokens = tokenize(folded)
-        actor_tokens = _actor_tokens(found.actors, tokens)
-        words = PostWords(tokens, text, self._countries(tokens, actor_tokens), actor_tokens, None)
-        year = (post.created_at or self._now or datetime.now(UTC)).year
+    def _denied(self, r: _Reading) -> list[Denial]:
+        """The places of the triggers a denial cue cancelled, walked to as for a report."""
         denied: dict[tuple[str, int | None, str], Denial] = {}
-        for hit in found.triggers:
-            sentence = bisect_right(ends, hit.start)
-            why = cancel_reason(self.compiled, hit, sentence, found.cues, ends, text, year)
+        for hit in r.found.triggers:
+            sentence = bisect_right(r.ends, hit.start)
+            why = cancel_reason(self.compiled, hit, sentence, r.found.cues, r.ends, r.text, r.year)
             if not why.endswith("(denial) in the same sentence"):
                 continue
-            for span in self._places_near(hit, words, sentence):
+            for span in self._places_near(hit, r.words, sentence):
                 rule = self.compiled.rules[hit.rule].rule.id
                 denied[(rule, span.place.geonameid, span.place.name)] = Denial(rule, span.place)
         return list(denied.values())

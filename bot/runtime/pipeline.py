@@ -20,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.backoff import retrying
 from bot.posts import Post
 from bot.rules import CompiledRules, Detector, Match
+from bot.rules.engine import Denial
 from bot.runtime import metrics
 from bot.store.events import EventRecorder, Recorded, speakers_from
 from bot.store.keys import Keys
@@ -69,9 +70,10 @@ class Pipeline:
         """Match one post and record its matches; returns the matches."""
         self.stats.posts += 1
         metrics.POSTS.labels(post.source).inc()
-        matches = self.detector.detect(post)
+        matches, denials = self.detector.examine(post)
+        if denials:
+            await self._contest(post, denials)
         if not matches:
-            await self._contest(post)
             return matches
         self.stats.matched += 1
         for m in matches:
@@ -99,11 +101,8 @@ class Pipeline:
                 self.stats.updates += 1
         return result
 
-    async def _contest(self, post: Post) -> None:
+    async def _contest(self, post: Post, denials: list[Denial]) -> None:
         """A post denying a place already alerted ("X has not fallen") contests that event."""
-        denials = self.detector.denials(post)
-        if not denials:
-            return
         try:
             contested = await self.recorder.contest(post, denials)
         except _REDIS_DOWN as exc:

@@ -3,6 +3,8 @@ Telegram: it is given the accounts to watch and a function to hand each `Post` t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -42,3 +44,11 @@ class Source(Protocol):
     async def stop(self) -> None: ...
 
     def state(self) -> SourceState: ...
+
+
+async def end_task(task: asyncio.Task[None] | None) -> None:
+    """Cancel a source's own task and wait until it has ended (its failure, if any, is its state's)."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task

@@ -15,7 +15,6 @@ pipeline, whose dedup absorbs it. When an instance cannot be reached the next on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import OrderedDict
@@ -28,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.backoff import describe, retrying
 from bot.posts import BadPostLine, Post, json_object, trimmed
-from bot.sources import Emit, SourceState
+from bot.sources import Emit, SourceState, end_task
 from bot.sources.polling import HttpStatus, new_session, problem_of, read_body, transient
 from bot.store.keys import BSKY_DID_TTL_SECONDS, SOURCE_POSITION_TTL_SECONDS, Keys
 
@@ -139,10 +138,7 @@ class BlueskySource:
         self._changed.set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await end_task(self._task)
         if self.session is not None:
             await self.session.close()
 

@@ -9,7 +9,6 @@ posts to `deliver`, and on the first read of an account only note where it stand
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Iterable
@@ -23,7 +22,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from bot.backoff import describe, retrying
 from bot.posts import Post, trimmed
-from bot.sources import Emit, SourceState
+from bot.sources import Emit, SourceState, end_task
 from bot.store.keys import SOURCE_POSITION_TTL_SECONDS, Keys
 
 log = logging.getLogger(__name__)
@@ -147,10 +146,7 @@ class PolledSource:
         self.accounts = list(accounts)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await end_task(self._task)
         if self.session is not None:
             await self.session.close()
 

@@ -12,7 +12,6 @@ the bot running.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,7 @@ from tweepy.asynchronous import AsyncStreamingClient
 from bot.backoff import describe, retrying
 from bot.posts import BadPostLine, parse_x_payload, trimmed
 from bot.runtime import metrics
-from bot.sources import Emit, SourceState
+from bot.sources import Emit, SourceState, end_task
 from bot.sources.x_http import STALL_SECONDS, RedirectingSession, x_error_is_transient, x_refusal
 from bot.sources.x_rules import (
     DEFAULT_MAX_RULE_CHARS,
@@ -195,10 +194,7 @@ class XStreamSource:
 
     async def stop(self) -> None:
         self.client.disconnect()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await end_task(self._task)
         if self.client.task is not None:
             try:
                 await self.client.task

@@ -11,7 +11,6 @@ pauses polling until X's reset time; posts read count against a monthly budget, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from tweepy.asynchronous import AsyncClient
 
 from bot.backoff import describe
 from bot.posts import BadPostLine, Post, post_from_x_v2, trimmed
-from bot.sources import Emit, SourceState
+from bot.sources import Emit, SourceState, end_task
 from bot.sources.x_http import RedirectingSession, x_error_is_transient, x_refusal
 from bot.sources.x_stream import POST_FIELDS
 from bot.store.keys import X_READS_TTL_SECONDS, Keys
@@ -239,10 +238,7 @@ class XTimelinePoller:
         return False
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await end_task(self._task)
         await self.x.session.close()
 
 
