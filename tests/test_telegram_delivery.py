@@ -201,3 +201,23 @@ async def test_updates_queued_together_become_one_edit(
     assert [s.method for s in rig.fake.sent] == ["sendMessage", "editMessageText"]
     assert "6 in all" in rig.fake.messages_to(1)[0]  # six authors, one text: 1 independent
     assert await dispatcher.drained()
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscriptions_and_gets_the_alert_there(
+    rig: Rig,
+) -> None:
+    await subscribe(rig, -5, "group")
+    await rig.store.mute_place(-5, 1135689, until=time.time() + 3600)  # a mute set before the upgrade
+    await rig.store.update_settings(-5, min_sources=1, quiet="22:00-07:00")
+    rig.fake.migrate_chat(-5, -1005)
+    await rig.target.deliver("1-0", alert())
+    assert len(rig.fake.messages_to(-1005)) == 1
+    assert [s.key for s in await rig.store.subscriptions(-1005)] == ["country:AF"]
+    assert await rig.store.subscriptions(-5) == []
+    moved = await rig.store.settings(-1005)
+    assert moved.chat_type == "supergroup" and moved.quiet == "22:00-07:00"
+    assert moved.place_muted(1135689)
+    await rig.target.deliver("2-0", alert("update", sources=2))  # the next entry finds the new id at once
+    [message] = rig.fake.messages_to(-1005)
+    assert "2 independent sources" in message
+    assert (await rig.store.counters()).get("chats_unsubscribed_gone", 0) == 0

@@ -145,7 +145,8 @@ async def test_an_unreachable_x_is_reported_down_and_retried_until_it_answers(
     async with FakeX(keepalive_seconds=0.2) as fake:
         fake.add_user("1001", "BilalSarwary")
         url = fake.url
-    source = XStreamSource(BEARER_TOKEN, url, ACCOUNTS)  # nothing listens there now
+    # Nothing listens there now; down at once, without the two minutes a reconnect is given.
+    source = XStreamSource(BEARER_TOKEN, url, ACCOUNTS, down_after_seconds=0)
     with caplog.at_level(logging.WARNING):
         await source.start(got)
         await eventually(lambda: "cannot sync stream rules" in source.state().detail, what="down")

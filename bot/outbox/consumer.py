@@ -73,9 +73,18 @@ class OutboxConsumer:
 
     async def pump(self, block_ms: int = 200, count: int = 100) -> int:
         """Read and deliver new entries; returns how many were handled."""
-        reply: Any = await self.client.xreadgroup(
-            self.group, self.consumer, {self.keys.outbox(): ">"}, count=count, block=block_ms
-        )
+        try:
+            reply: Any = await self.client.xreadgroup(
+                self.group, self.consumer, {self.keys.outbox(): ">"}, count=count, block=block_ms
+            )
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # Redis came back without its data (restarted with no persistence): whatever the outbox
+            # holds now was queued since, and is delivered from its start.
+            log.warning("the outbox's consumer group is gone (Redis lost its data?); created again")
+            await self.ensure_group(start="0")
+            return 0
         entries = [entry for _stream, batch in reply or [] for entry in batch]
         superseded = _superseded_updates(entries) if self.coalesce else set()
         for entry_id, fields in entries:
@@ -182,15 +191,21 @@ class OutboxConsumer:
         return f"{ms}-{seq + 1}"
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; a Redis outage is waited out with back-off."""
+        """Deliver until `stop` is set; a Redis outage is waited out with back-off (a stop ends the wait)."""
+        redis_down = (OSError, ConnectionError, aioredis.RedisError)
         while not stop.is_set():
-            async for attempt in retrying(
-                lambda e: isinstance(e, OSError | ConnectionError | aioredis.RedisError),
-                "outbox read",
-                maximum=REDIS_RETRY_MAX_SECONDS,
-            ):
-                with attempt:
-                    await self.pump()
+            try:
+                async for attempt in retrying(
+                    lambda e: not stop.is_set() and isinstance(e, redis_down),
+                    "outbox read",
+                    maximum=REDIS_RETRY_MAX_SECONDS,
+                ):
+                    with attempt:
+                        await self.pump()
+            except redis_down as exc:
+                if not stop.is_set():
+                    raise
+                log.warning("stopping while Redis is unreachable (%s); undelivered alerts stay queued", exc)
 
 
 def _id_order(entry_id: str) -> tuple[int, int]:

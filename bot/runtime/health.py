@@ -1,8 +1,16 @@
 """The operator's window: GET /healthz (is the bot working?) and GET /metrics (Prometheus).
 
-Healthy means: Redis answers, every configured source is running (connected or polling), and the outbox
-holds no alert waiting longer than OUTBOX_LAG_LIMIT_SECONDS for this bot's deliveries. Bound to
-127.0.0.1 by default (HEALTH_HOST, HEALTH_PORT; port 0 turns it off).
+/healthz answers one of three, with every reason in "problems":
+
+- "ok" (200): Redis answers, Telegram polling works, the outbox holds no alert waiting longer than
+  OUTBOX_LAG_LIMIT_SECONDS for this bot's deliveries, and every configured post source is running;
+- "degraded" (200): the bot works, but a post source is not running (no token, a refused token, a
+  stream without a connection for minutes, a spent read budget). Still 200, because a load balancer
+  or docker's healthcheck reads the code, and restarting the bot mends none of these;
+- "unhealthy" (503): Redis is unreachable, Telegram polling is failing, or alerts are not leaving
+  the outbox: the bot cannot do its work, and a restart may help.
+
+Bound to 127.0.0.1 by default (HEALTH_HOST, HEALTH_PORT; port 0 turns it off).
 """
 
 from __future__ import annotations
@@ -18,11 +26,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.runtime import metrics
 from bot.sources import SourceState
+from bot.telegram.polling import TelegramPolling
 
 log = logging.getLogger(__name__)
 
 OUTBOX_LAG_LIMIT_SECONDS = 300
 REDIS_PING_TIMEOUT_SECONDS = 1.0
+# States without which the bot cannot work (503); any other source down only degrades it (200).
+ESSENTIAL_STATES = frozenset({TelegramPolling.name})
 
 
 class HealthServer:
@@ -40,8 +51,9 @@ class HealthServer:
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
-    async def check(self) -> tuple[bool, dict[str, Any]]:
-        problems: list[str] = []
+    async def check(self) -> tuple[int, dict[str, Any]]:
+        """The HTTP status (200 or 503) and the report /healthz answers."""
+        problems: list[str] = []  # the bot cannot work
         report: dict[str, Any] = {}
         try:
             await self.client.ping()
@@ -56,11 +68,12 @@ class HealthServer:
             problems.append(f"Redis unreachable: {exc.__class__.__name__}")
         states = self.sources()
         report["sources"] = {s.name: s.detail for s in states}
-        problems += [s.line() for s in states if not s.healthy]
-        report["status"] = "ok" if not problems else "unhealthy"
-        if problems:
-            report["problems"] = problems
-        return not problems, report
+        problems += [s.line() for s in states if not s.healthy and s.name in ESSENTIAL_STATES]
+        degraded = [s.line() for s in states if not s.healthy and s.name not in ESSENTIAL_STATES]
+        report["status"] = "unhealthy" if problems else "degraded" if degraded else "ok"
+        if problems or degraded:
+            report["problems"] = problems + degraded
+        return 503 if problems else 200, report
 
     async def _outbox_lag(self) -> tuple[int, float]:
         try:
@@ -73,8 +86,8 @@ class HealthServer:
         return pending, age
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        healthy, report = await self.check()
-        return web.json_response(report, status=200 if healthy else 503)
+        status, report = await self.check()
+        return web.json_response(report, status=status)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         await self.check()  # refreshes the outbox gauge

@@ -14,10 +14,10 @@ from bot.outbox.alert import Alert
 from bot.outbox.consumer import OutboxConsumer
 from bot.rules import CompiledRules, compile_rules, load_rules
 from bot.rules.schema import Rule
+from bot.runtime.leased import LeasedPolling
 from bot.runtime.pipeline import Pipeline
 from bot.runtime.sources import watched_accounts
 from bot.sources import Source, SourceState
-from bot.telegram.polling import TelegramPolling
 
 
 class LiveBot:
@@ -27,7 +27,7 @@ class LiveBot:
         pipeline: Pipeline,
         consumer: OutboxConsumer,
         sources: list[Source],
-        polling: TelegramPolling,
+        polling: LeasedPolling,
     ) -> None:
         self.rules_path = rules_path
         self.pipeline = pipeline

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -30,15 +31,20 @@ from bot.rules import CompiledRules, RulesError, compile_rules, load_rules
 from bot.rules.text import fold_phrase
 from bot.rules.watch import CHECK_EVERY_SECONDS, RulesWatcher
 from bot.runtime.health import HealthServer
+from bot.runtime.leased import LEASE_SECONDS, POLLING_ROLE, LeasedPolling
 from bot.runtime.live import LiveBot
+from bot.runtime.notices import NOTICES_EVERY_SECONDS, AdminNotices
 from bot.runtime.pipeline import build_pipeline
 from bot.runtime.scheduler import Scheduler, outbox_jobs
 from bot.runtime.sources import sources_from_settings, watched_accounts
+from bot.sources import SourceState
 from bot.store.connection import RedisUnavailable, connect
 from bot.store.feedback import FeedbackStore
 from bot.store.keys import Keys
-from bot.telegram.app import BotApplication, TelegramNotReady, build_application, connect_bot
+from bot.store.leases import Lease
+from bot.telegram.app import BotApplication, TelegramNotReady, build_application, connect_bot, share_limits
 from bot.telegram.delivery import TelegramTarget
+from bot.telegram.limits import RedisPace
 from bot.telegram.places_lookup import PlaceLookup, lookup_for
 from bot.telegram.polling import PollingBot, TelegramPolling
 from bot.telegram.subscriptions import SubscriptionStore
@@ -64,10 +70,11 @@ async def run_bot(
         except RulesError as exc:
             raise StartupFailed(exc.report()) from None
         log.info(
-            "frontwatch is running: %d rules, %d places; Telegram polling; sources: %s",
+            "frontwatch is running: %d rules, %d places; %s; sources: %s",
             len(live.rules.source.rules),
             len(live.rules.places.places),
-            ", ".join(s.name for s in live.sources) or f"none (X_MODE={settings.x_mode})",
+            _named(live.polling.state()),
+            ", ".join(_named(s.state()) for s in live.sources) or f"none (X_MODE={settings.x_mode})",
         )
         await stop.wait()
         log.info("stopping: sources and polling first, then the delivery in progress; the rest stays queued")
@@ -91,17 +98,20 @@ async def _start(
     stack.push_async_callback(app.shutdown)
 
     keys = Keys(settings.frontwatch_namespace)
+    share_limits(app, RedisPace(client, keys))
     store = SubscriptionStore(client, keys, settings.max_subscriptions_per_chat)
     pipeline = build_pipeline(compiled, client, keys)
     admins = frozenset(settings.admin_ids)
     target = TelegramTarget(app.bot, store, client, keys, admin_ids=admins)
-    consumer = OutboxConsumer(client, keys, [target], consumer_name())
-    sources = sources_from_settings(settings, client, keys, watched_accounts(compiled.source))
+    holder = consumer_name()  # this process, in the outbox consumer group and on the leases it holds
+    consumer = OutboxConsumer(client, keys, [target], holder)
+    sources = sources_from_settings(settings, client, keys, watched_accounts(compiled.source), holder)
     if app.updater is None:
         raise TelegramNotReady("python-telegram-bot was built without an updater; polling is impossible")
     if not isinstance(app.bot, PollingBot):
         raise TelegramNotReady("the Telegram application was not built by bot.telegram.app")
-    polling = TelegramPolling(app.updater, app.bot)
+    polling_lease = Lease(client, keys, POLLING_ROLE, holder, int(LEASE_SECONDS * 1000))
+    polling = LeasedPolling(TelegramPolling(app.updater, app.bot), polling_lease)
     live = LiveBot(rules_path, pipeline, consumer, sources, polling)
     consumer.on_delivered = live.delivered
     _wire_handlers(app, live, store, FeedbackStore(client, keys), settings)
@@ -112,12 +122,17 @@ async def _start(
     await app.start()
     stack.push_async_callback(app.stop)
     _deliver_in_background(stack, consumer)
-    _schedule(stack, live, consumer, lambda text: _tell_admins(app, settings, text))
+    tell_admins = functools.partial(_tell_admins, app, settings)
+    x_budget = settings.x_monthly_read_budget if settings.x_mode == "poll" else None
+    notices = AdminNotices(client, keys, tell_admins, live.source_states, x_budget)
+    _schedule(stack, live, consumer, tell_admins, notices)
     await _start_polling(stack, polling)
     await _start_health(stack, settings, live, consumer)
     for source in sources:
         await source.start(pipeline.submit)
         stack.push_async_callback(source.stop)
+    notices.start()  # everything runs: from here a change of state is news
+    stack.callback(notices.stop)  # undone first: sources and polling stopping is not
     return live
 
 
@@ -145,16 +160,18 @@ def _schedule(
     live: LiveBot,
     consumer: OutboxConsumer,
     tell_admins: Callable[[str], Awaitable[None]],
+    notices: AdminNotices,
 ) -> None:
     scheduler = Scheduler()
     outbox_jobs(scheduler, consumer)
     watcher = RulesWatcher(live.rules_path, live.reload_rules, tell_admins)
     scheduler.every(CHECK_EVERY_SECONDS, watcher.check, "rules-watch")
+    scheduler.every(NOTICES_EVERY_SECONDS, notices.check, "admin-notices")
     scheduler.start()
     stack.callback(scheduler.stop)
 
 
-async def _start_polling(stack: contextlib.AsyncExitStack, polling: TelegramPolling) -> None:
+async def _start_polling(stack: contextlib.AsyncExitStack, polling: LeasedPolling) -> None:
     await polling.start()
     stack.push_async_callback(polling.stop)
 
@@ -202,6 +219,11 @@ def _wire_handlers(
         rule_languages=lambda: rules_now().languages,
     )
     handlers.register(app)
+
+
+def _named(state: SourceState) -> str:
+    """A source in the start line: its name, and why when it is not running here."""
+    return f"{state.name} ({state.detail})" if state.standby or not state.healthy else state.name
 
 
 async def _tell_admins(app: BotApplication, settings: Settings, html: str) -> None:

@@ -8,11 +8,13 @@ runs when SOURCES names it, or, SOURCES unset, when rules.yaml lists accounts of
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
 from bot.config import Settings
 from bot.rules.schema import RulesFile
+from bot.runtime.leased import LEASE_SECONDS, LeasedSource, source_role
 from bot.sources import Emit, Source, SourceState
 from bot.sources.accounts import NETWORKS, Network, accounts_by_network
 from bot.sources.bluesky import BlueskySource
@@ -22,6 +24,7 @@ from bot.sources.telegram_channels import ChannelPreviewSource
 from bot.sources.x_stream import XStreamSource
 from bot.sources.x_timeline import XTimelinePoller
 from bot.store.keys import Keys
+from bot.store.leases import Lease
 
 log = logging.getLogger(__name__)
 
@@ -74,57 +77,103 @@ class MisconfiguredSource:
         return SourceState(self.name, False, f"not started: {self.reason}")
 
 
+Build = Callable[[list[str]], Source]
+
+
 def sources_from_settings(
-    settings: Settings, client: aioredis.Redis, keys: Keys, accounts: list[str]
+    settings: Settings,
+    client: aioredis.Redis,
+    keys: Keys,
+    accounts: list[str],
+    holder: str | None = None,
 ) -> list[Source]:
-    """The sources to run: each network SOURCES turns on (unset: each with accounts), X per X_MODE."""
-    by_network = accounts_by_network(accounts)
-    wanted = set(settings.sources) or {n for n in NETWORKS if by_network[n]} | {"x"}
+    """The sources to run: each network SOURCES turns on (unset: each with accounts), X per X_MODE.
+
+    With `holder` (this process's name), each source runs only while this process holds its lease
+    (bot/runtime/leased.py); a fresh source is built from the accounts of the moment at each taking.
+    A source that cannot run (no token) is shown as down in every process, without a lease.
+    """
     sources: list[Source] = []
-    if "x" in wanted:
-        sources += [OneNetwork("x", s) for s in _x_sources(settings, client, keys, by_network["x"])]
-    if "bsky" in wanted:
-        bluesky = BlueskySource(
-            settings.bsky_jetstream_url, settings.bsky_api_base, client, keys, by_network["bsky"]
-        )
-        sources.append(OneNetwork("bsky", bluesky))
-    if "mastodon" in wanted:
-        tokens = tokens_by_server(settings.mastodon_access_tokens)
-        poll = settings.mastodon_poll_seconds
-        fediverse = MastodonSource(client, keys, by_network["mastodon"], poll, tokens)
-        sources.append(OneNetwork("mastodon", fediverse))
-    if "tg" in wanted:
-        channels = ChannelPreviewSource(
-            settings.tg_preview_base, client, keys, by_network["tg"], settings.tg_poll_seconds
-        )
-        sources.append(OneNetwork("tg", channels))
-    if "rss" in wanted:
-        feeds = FeedSource(client, keys, by_network["rss"], settings.rss_poll_seconds)
-        sources.append(OneNetwork("rss", feeds))
+    for name, build in _builders(settings, client, keys, accounts):
+        if holder is None or isinstance(build, MisconfiguredSource):
+            sources.append(build if isinstance(build, MisconfiguredSource) else build(accounts))
+            continue
+        lease = Lease(client, keys, source_role(name), holder, int(LEASE_SECONDS * 1000))
+        sources.append(LeasedSource(name, build, accounts, lease))
     return sources
 
 
-def _x_sources(settings: Settings, client: aioredis.Redis, keys: Keys, accounts: list[str]) -> list[Source]:
-    if settings.x_mode == "off":
-        return []
+def _builders(
+    settings: Settings, client: aioredis.Redis, keys: Keys, accounts: list[str]
+) -> list[tuple[str, Build | MisconfiguredSource]]:
+    by_network = accounts_by_network(accounts)
+    wanted = set(settings.sources) or {n for n in NETWORKS if by_network[n]} | {"x"}
+    builders: list[tuple[str, Build | MisconfiguredSource]] = []
+    if "x" in wanted and settings.x_mode != "off":
+        builders.append(_x_builder(settings, client, keys))
+    if "bsky" in wanted:
+
+        def bluesky(accounts: list[str]) -> Source:
+            mine = accounts_by_network(accounts)["bsky"]
+            return OneNetwork(
+                "bsky", BlueskySource(settings.bsky_jetstream_url, settings.bsky_api_base, client, keys, mine)
+            )
+
+        builders.append((BlueskySource.name, bluesky))
+    if "mastodon" in wanted:
+        tokens = tokens_by_server(settings.mastodon_access_tokens)
+
+        def fediverse(accounts: list[str]) -> Source:
+            mine = accounts_by_network(accounts)["mastodon"]
+            return OneNetwork(
+                "mastodon", MastodonSource(client, keys, mine, settings.mastodon_poll_seconds, tokens)
+            )
+
+        builders.append((MastodonSource.name, fediverse))
+    if "tg" in wanted:
+
+        def channels(accounts: list[str]) -> Source:
+            mine = accounts_by_network(accounts)["tg"]
+            source = ChannelPreviewSource(
+                settings.tg_preview_base, client, keys, mine, settings.tg_poll_seconds
+            )
+            return OneNetwork("tg", source)
+
+        builders.append((ChannelPreviewSource.name, channels))
+    if "rss" in wanted:
+
+        def feeds(accounts: list[str]) -> Source:
+            mine = accounts_by_network(accounts)["rss"]
+            return OneNetwork("rss", FeedSource(client, keys, mine, settings.rss_poll_seconds))
+
+        builders.append((FeedSource.name, feeds))
+    return builders
+
+
+def _x_builder(
+    settings: Settings, client: aioredis.Redis, keys: Keys
+) -> tuple[str, Build | MisconfiguredSource]:
     name = "X stream" if settings.x_mode == "stream" else "X timelines"
     if settings.x_bearer_token is None:
-        return [MisconfiguredSource(name, f"X_MODE={settings.x_mode} but X_BEARER_TOKEN is not set")]
+        return name, MisconfiguredSource(name, f"X_MODE={settings.x_mode} but X_BEARER_TOKEN is not set")
     token = settings.x_bearer_token.get_secret_value()
-    if settings.x_mode == "stream":
-        return [
-            XStreamSource(
-                token, settings.x_api_base, accounts, settings.x_max_rules, settings.x_max_rule_chars
+
+    def x_source(accounts: list[str]) -> Source:
+        mine = accounts_by_network(accounts)["x"]
+        if settings.x_mode == "stream":
+            source: Source = XStreamSource(
+                token, settings.x_api_base, mine, settings.x_max_rules, settings.x_max_rule_chars
             )
-        ]
-    return [
-        XTimelinePoller(
-            token,
-            settings.x_api_base,
-            client,
-            keys,
-            accounts,
-            settings.x_monthly_read_budget,
-            settings.x_poll_seconds,
-        )
-    ]
+        else:
+            source = XTimelinePoller(
+                token,
+                settings.x_api_base,
+                client,
+                keys,
+                mine,
+                settings.x_monthly_read_budget,
+                settings.x_poll_seconds,
+            )
+        return OneNetwork("x", source)
+
+    return name, x_source

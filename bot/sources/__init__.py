@@ -21,6 +21,9 @@ class SourceState:
     name: str
     healthy: bool
     detail: str  # one line: "connected; 120 posts, 2 reconnects" or "down: X unreachable (...)"
+    # Run by another process (it holds the source's lease): healthy here, and this process's
+    # notices say nothing of it; the holder reports its state.
+    standby: bool = False
 
     def line(self) -> str:
         return f"{self.name}: {self.detail}"

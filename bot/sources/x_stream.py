@@ -7,13 +7,18 @@ from 5 s to 320 s; 429: from 60 s) and drops a connection silent for longer than
 interval; each reconnect is logged and counted here. A payload that is not a post is logged,
 trimmed, and skipped. A rejected token stops the stream with one clear line and leaves the rest of
 the bot running.
+
+Reconnecting is routine (X drops streams; tweepy is back within seconds), so the stream reports
+itself unhealthy only once it has been without a connection for over DOWN_AFTER_SECONDS; a refused
+token is unhealthy at once, since no retry can mend it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from tweepy import StreamRule as TweepyRule
@@ -43,6 +48,9 @@ POST_FIELDS = {
     "user_fields": ["username"],
 }
 RAW_LOG_CHARS = 300
+# Without a connection for longer than this, the stream is down (health, admins' notices); before, a
+# reconnect in progress. Read when a source is built, so a test can shorten it.
+DOWN_AFTER_SECONDS = 120.0
 
 
 @dataclass
@@ -52,6 +60,16 @@ class StreamStats:
     reconnects: int = 0
     connected: bool = False
     stopped_reason: str = ""
+    # Since when the stream has had no connection (epoch seconds; the start counts), and why.
+    offline_since: float = field(default_factory=time.time)
+    offline_reason: str = "connecting"
+
+    def lost(self, reason: str) -> None:
+        """The connection ended or could not be made; the time counts from the first loss."""
+        if self.connected:
+            self.offline_since = time.time()
+        self.connected = False
+        self.offline_reason = reason
 
 
 class _Listener(AsyncStreamingClient):  # type: ignore[misc]
@@ -87,13 +105,13 @@ class _Listener(AsyncStreamingClient):  # type: ignore[misc]
             log.exception("X stream: post %s could not be processed; the stream goes on", post.id)
 
     async def on_closed(self, resp: Any) -> None:
-        self.stats.connected = False
+        self.stats.lost("X closed the stream")
         self.stats.reconnects += 1
         metrics.RECONNECTS.inc()
         log.warning("X stream closed by the server; reconnecting (reconnect #%d)", self.stats.reconnects)
 
     async def on_connection_error(self) -> None:
-        self.stats.connected = False
+        self.stats.lost("connection lost or stalled")
         self.stats.reconnects += 1
         metrics.RECONNECTS.inc()
         log.warning(
@@ -101,7 +119,7 @@ class _Listener(AsyncStreamingClient):  # type: ignore[misc]
         )
 
     async def on_request_error(self, status_code: int) -> None:
-        self.stats.connected = False
+        self.stats.lost(f"X answered HTTP {status_code}")
         if status_code in (401, 403):
             self.stats.stopped_reason = (
                 f"X refused the bearer token (HTTP {status_code}); check X_BEARER_TOKEN"
@@ -129,8 +147,10 @@ class XStreamSource:
         max_rules: int = DEFAULT_MAX_RULES,
         max_rule_chars: int = DEFAULT_MAX_RULE_CHARS,
         stall_seconds: float = STALL_SECONDS,
+        down_after_seconds: float | None = None,
     ) -> None:
         self.stats = StreamStats()
+        self.down_after = DOWN_AFTER_SECONDS if down_after_seconds is None else down_after_seconds
         self.client = _Listener(bearer_token, self.stats)
         self.client.session = RedirectingSession(base_url, stall_seconds)
         self.base_url = base_url
@@ -186,11 +206,13 @@ class XStreamSource:
         counts = f"{s.posts} posts, {s.reconnects} reconnects, {s.malformed} malformed"
         if s.stopped_reason:
             return SourceState(self.name, False, f"stopped: {s.stopped_reason}")
-        if self.problem:
-            return SourceState(self.name, False, f"down: {self.problem}")
-        if not s.connected:
-            return SourceState(self.name, False, f"reconnecting; {counts}")
-        return SourceState(self.name, True, f"connected; {counts}")
+        if s.connected:
+            return SourceState(self.name, True, f"connected; {counts}")
+        since = time.strftime("%H:%M:%S UTC", time.gmtime(s.offline_since))
+        why = self.problem or s.offline_reason
+        if time.time() - s.offline_since > self.down_after:
+            return SourceState(self.name, False, f"down: no connection since {since} ({why}); {counts}")
+        return SourceState(self.name, True, f"reconnecting since {since} ({why}); {counts}")
 
     async def stop(self) -> None:
         self.client.disconnect()

@@ -4,8 +4,9 @@ the filtered stream.
 Each account's user id is looked up once and kept in Redis, and so is the id of the newest post
 read from it (`since_id`): a restart neither misses nor repeats a post. The first poll of an
 account only notes where its timeline stands (watching starts now; old posts raise nothing). A 429
-pauses polling until X's reset time; posts read count against a monthly budget, with a warning at
-80% and a stop at 100%.
+pauses polling until X's reset time; posts read count against a monthly budget (UTC months, counted
+in Redis for every process), with a warning at 80% and a stop at 100%, which makes the source
+unhealthy until the next month begins.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class XTimelinePoller:
         self.rounds = 0
         self.problem = ""
         self.stopped_reason = ""
+        self.spent_month = ""  # the month ("2026-11") whose read budget is spent, once seen
         self._warned_month = ""
         self._task: asyncio.Task[None] | None = None
 
@@ -93,6 +95,9 @@ class XTimelinePoller:
     def state(self) -> SourceState:
         if self.stopped_reason:
             return SourceState(self.name, False, f"stopped: {self.stopped_reason}")
+        if self.spent_month == budget_month():
+            spent = f"monthly X read budget of {self.budget:,} spent"
+            return SourceState(self.name, False, f"{spent}; polling resumes on {budget_resumes_on()}")
         if self.problem:
             return SourceState(self.name, False, f"down: {self.problem}")
         return SourceState(
@@ -218,7 +223,7 @@ class XTimelinePoller:
 
     async def _count_reads(self, n: int) -> None:
         self.reads += n
-        month = datetime.now(UTC).strftime("%Y-%m")
+        month = budget_month()
         total = int(await self.redis.incrby(self.keys.x_reads(month), n))
         await self.redis.expire(self.keys.x_reads(month), X_READS_TTL_SECONDS)
         if total >= self.budget * BUDGET_WARNING_SHARE and self._warned_month != month:
@@ -226,20 +231,35 @@ class XTimelinePoller:
             log.warning("X read budget: %d of %d posts read this month", total, self.budget)
 
     async def _over_budget(self) -> bool:
-        month = datetime.now(UTC).strftime("%Y-%m")
+        month = budget_month()
         total = int(cast(str, await self.redis.get(self.keys.x_reads(month))) or 0)
-        if total >= self.budget:
+        if total < self.budget:
+            return False
+        if self.spent_month != month:  # said once a month, not every round
+            self.spent_month = month
             log.error(
-                "X read budget of %d posts for %s is spent; polling stops until next month",
+                "X read budget of %d posts for %s is spent; polling resumes on %s",
                 self.budget,
                 month,
+                budget_resumes_on(),
             )
-            return True
-        return False
+        return True
 
     async def stop(self) -> None:
         await end_task(self._task)
         await self.x.session.close()
+
+
+def budget_month(now: datetime | None = None) -> str:
+    """The month the read budget counts ("2026-11"), in UTC like X's billing."""
+    return (now or datetime.now(UTC)).strftime("%Y-%m")
+
+
+def budget_resumes_on(now: datetime | None = None) -> str:
+    """The first day of the next month ("1 December 2026"), when a spent budget is new again."""
+    now = now or datetime.now(UTC)
+    first = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
+    return f"{first.day} {first:%B %Y}"
 
 
 def _header(response: Any, name: str) -> str | None:

@@ -38,6 +38,11 @@ X_READS_TTL_SECONDS = 40 * 24 * 3600
 SOURCE_POSITION_TTL_SECONDS = 30 * 24 * 3600
 # A Bluesky handle may move to another DID (rarely); it is looked up again after this long.
 BSKY_DID_TTL_SECONDS = 24 * 3600
+# The state the admins were last told of a source ('ok' or 'down'), rewritten at every check: it only
+# expires for a source no longer run, which then starts again from 'ok'.
+SOURCE_NOTICE_TTL_SECONDS = 30 * 24 * 3600
+# A month's read-budget notice (80%, 100%) is claimed once; the claim outlives its month.
+BUDGET_NOTICE_TTL_SECONDS = 40 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,37 @@ class Keys:
         return f"{self.prefix}subscribers:{kind}:{value}"
 
     def telegram_message(self, event_id: str, chat_id: int) -> str:
-        """The message id of an event's alert in a chat, so updates edit it."""
+        """Hash of an event's alert message in a chat: `message_id`, and `entry`, the newest outbox entry
+        shown in it (an older update arriving late never overwrites a newer one)."""
         return f"{self.prefix}tgmsg:{event_id}:{chat_id}"
+
+    def telegram_message_lock(self, event_id: str, chat_id: int) -> str:
+        """Held (the outbox entry id) while one process sends or edits an event's message in a chat."""
+        return f"{self.prefix}tgmsg:{event_id}:{chat_id}:lock"
+
+    def telegram_pace(self) -> str:
+        """When (µs, Redis clock) the bot token may send its next message, for all processes."""
+        return f"{self.prefix}tg:pace"
+
+    def telegram_chat_pace(self, chat: str) -> str:
+        """Time (µs, Redis clock) from which the next message may go to this chat."""
+        return f"{self.prefix}tg:pace:{chat}"
+
+    def telegram_sent(self) -> str:
+        """Sorted set of the bot token's messages in the last second (score: µs, Redis clock)."""
+        return f"{self.prefix}tg:sent"
+
+    def telegram_chat_sent(self, chat: str) -> str:
+        """When (µs, Redis clock) this chat last got a message from the bot token."""
+        return f"{self.prefix}tg:sent:{chat}"
+
+    def lease(self, role: str) -> str:
+        """'<holder> <fence>' of the process running a role ('telegram-polling', 'source:x-stream')."""
+        return f"{self.prefix}lease:{role}"
+
+    def lease_fence(self, role: str) -> str:
+        """Counter giving each new holder of a role's lease a number no earlier holder had."""
+        return f"{self.prefix}lease:{role}:fence"
 
     def counter(self, name: str) -> str:
         """Hash of lifetime counters (alerts sent, chats unsubscribed because they blocked the bot)."""
@@ -135,3 +169,13 @@ class Keys:
     def delivery(self, entry_id: str, target: str) -> str:
         """'sending' while a dispatcher delivers an outbox entry to a target, 'sent' afterwards."""
         return f"{self.prefix}delivery:{entry_id}:{target}"
+
+    def source_notice(self, source: str) -> str:
+        """'ok' or 'down': what the admins were last told of a source ('X stream' -> notice:source:x-stream),
+        swapped atomically (SET GET) so one process tells each change; SOURCE_NOTICE_TTL_SECONDS."""
+        return f"{self.prefix}notice:source:{'-'.join(source.lower().split())}"
+
+    def budget_notice(self, month: str, percent: int) -> str:
+        """Claimed (SET NX) by the process that tells the admins a month's X read budget reached `percent`
+        ('2026-11', 80); BUDGET_NOTICE_TTL_SECONDS."""
+        return f"{self.prefix}notice:x-budget:{month}:{percent}"

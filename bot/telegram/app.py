@@ -17,7 +17,7 @@ from telegram.request import HTTPXRequest
 
 from bot.backoff import describe
 from bot.config import Settings
-from bot.telegram.limits import PacedRateLimiter
+from bot.telegram.limits import Pace, PacedRateLimiter
 from bot.telegram.polling import PollingBot
 from bot.telegram.updates import PerChatUpdateProcessor
 from handlers.services import CONTEXT_TYPES, Context, Services
@@ -79,3 +79,11 @@ async def connect_bot(app: BotApplication, settings: Settings) -> None:
         raise TelegramNotReady(f"cannot reach Telegram at {where}: {describe(exc)}") from None
     except TelegramError as exc:
         raise TelegramNotReady(f"Telegram at {where} refused to start the bot: {describe(exc)}") from None
+
+
+def share_limits(app: BotApplication, pace: Pace) -> None:
+    """Count Telegram's limits in `pace` (Redis), together with every other process using the token."""
+    limiter = app.bot.rate_limiter
+    if not isinstance(limiter, PacedRateLimiter):
+        raise TelegramNotReady("the Telegram application was not built by bot.telegram.app")
+    limiter.share(pace)

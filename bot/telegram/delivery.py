@@ -23,7 +23,8 @@ from bot.backoff import retrying
 from bot.outbox.alert import Alert
 from bot.outbox.marks import kept_alive
 from bot.runtime import metrics
-from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, TELEGRAM_MESSAGE_TTL_SECONDS, Keys
+from bot.store.alert_messages import AlertMessages
+from bot.store.keys import DELIVERED_TTL_SECONDS, DELIVERY_LOCK_SECONDS, Keys
 from bot.telegram.i18n import Speaker, pick_language
 from bot.telegram.subscriptions import ChatSettings, SubscriptionStore
 from bot.telegram.text import alert_html, alert_keyboard, reply_html
@@ -37,6 +38,8 @@ CONCURRENT_SENDS = 30
 # entry's next delivery attempt. 429s are the rate limiter's: it waits them out.
 NETWORK_ATTEMPTS = 4
 NETWORK_RETRY_MAX_SECONDS = 4.0
+# Another entry of the same event is being shown in the chat (by this or another process): ask again after.
+CLAIM_AGAIN_SECONDS = 0.1
 T = TypeVar("T")
 _GONE = ("chat not found", "bot was kicked", "user is deactivated", "bot is not a member", "have no rights")
 
@@ -64,6 +67,7 @@ class TelegramTarget:
         self.store = store
         self.client = client
         self.keys = keys
+        self.messages = AlertMessages(client, keys)
         self._slots = asyncio.Semaphore(CONCURRENT_SENDS)
 
     async def deliver(self, entry_id: str, alert: Alert) -> None:
@@ -85,7 +89,7 @@ class TelegramTarget:
             return bool(await self.client.get(mark) == "sent")
         try:
             async with kept_alive(self.client, mark, DELIVERY_LOCK_SECONDS):
-                message_id = await self._send_or_edit(alert, chat)
+                message_id = await self._show_following_moves(entry_id, alert, chat)
         except (Forbidden, BadRequest, ChatMigrated) as exc:
             if not _chat_gone(exc):
                 await self.client.delete(mark)
@@ -116,21 +120,52 @@ class TelegramTarget:
         metrics.LATENCY.observe(max(0.0, time.time() - int(entry_id.split("-")[0]) / 1000))
         return True
 
-    async def _send_or_edit(self, alert: Alert, chat: ChatSettings) -> int | None:
-        """Send the alert, or edit the message it already has in the chat; returns the message id."""
-        msg_key = self.keys.telegram_message(alert.event_id, chat.chat_id)
-        existing = await self.client.get(msg_key)
+    async def _show_following_moves(self, entry_id: str, alert: Alert, chat: ChatSettings) -> int | None:
+        """Show the entry in the chat; a group that became a supergroup keeps everything it followed
+        under its new id, and gets the alert there."""
+        try:
+            return await self._show(entry_id, alert, chat)
+        except ChatMigrated as exc:
+            new_id = exc.new_chat_id
+            await self.store.move_chat(chat.chat_id, new_id)
+            log.warning(
+                "chat %s became %s (a supergroup): its subscriptions moved there", chat.chat_id, new_id
+            )
+            message_id = await self._show(entry_id, alert, await self.store.settings(new_id))
+            moved_mark = self.keys.delivery(entry_id, f"telegram:{new_id}")
+            await self.client.set(moved_mark, "sent", ex=DELIVERED_TTL_SECONDS)
+            return message_id
+
+    async def _show(self, entry_id: str, alert: Alert, chat: ChatSettings) -> int | None:
+        """The event's one message in the chat: sent with its first entry, edited by newer ones. An
+        entry older than the one shown (another process delivered a newer update first) is skipped."""
+        while (claim := await self.messages.claim(alert.event_id, chat.chat_id, entry_id)).action == "wait":
+            await asyncio.sleep(CLAIM_AGAIN_SECONDS)  # another entry of the event is shown in this chat now
+        if claim.action == "skip":
+            return claim.message_id
+        lock = self.messages.lock_key(alert.event_id, chat.chat_id)
+        try:
+            async with kept_alive(self.client, lock, DELIVERY_LOCK_SECONDS):
+                message_id = await self._send_or_edit(alert, chat, claim.message_id)
+        except BaseException:
+            await self.messages.abandon(alert.event_id, chat.chat_id, entry_id)
+            raise
+        await self.messages.done(alert.event_id, chat.chat_id, entry_id, message_id)
+        return message_id
+
+    async def _send_or_edit(self, alert: Alert, chat: ChatSettings, existing: int | None) -> int:
+        """Edit the event's message when it has one (and reply to it for a confirmation), else send one."""
         say = Speaker(pick_language(chat.ui_language, chat.telegram_language))
         text = alert_html(alert, self.demo, say)
         markup = alert_keyboard(alert, chat.chat_id in self.admin_ids, say)
-        if existing and await self._edit(chat.chat_id, int(existing), text, markup):
+        if existing is not None and await self._edit(chat.chat_id, existing, text, markup):
             reply = reply_html(alert, self.demo, say)
             if reply is not None:
                 await _with_network_retries(
-                    lambda: self.bot.send_message(chat.chat_id, reply, reply_to_message_id=int(existing))
+                    lambda: self.bot.send_message(chat.chat_id, reply, reply_to_message_id=existing)
                 )
             await self.store.bump("updates_sent")
-            return int(existing)
+            return existing
         message = await _with_network_retries(
             lambda: self.bot.send_message(
                 chat.chat_id,
@@ -141,7 +176,6 @@ class TelegramTarget:
             )
         )
         await self.store.bump("alerts_sent")
-        await self.client.set(msg_key, message.message_id, ex=TELEGRAM_MESSAGE_TTL_SECONDS)
         return message.message_id
 
     async def _edit(
@@ -178,6 +212,8 @@ async def _with_network_retries(request: Callable[[], Awaitable[T]]) -> T:
 
 
 def _chat_gone(exc: Exception) -> bool:
-    if isinstance(exc, Forbidden | ChatMigrated):
+    if isinstance(exc, ChatMigrated):  # moved again while being followed: the next attempt follows it
+        return False
+    if isinstance(exc, Forbidden):
         return True
     return any(reason in str(exc).lower() for reason in _GONE)

@@ -146,6 +146,27 @@ class SubscriptionStore:
         await self.remove(chat_id)
         await self.client.delete(self.keys.chat(chat_id))
 
+    async def move_chat(self, old_id: int, new_id: int) -> None:
+        """A group upgraded to a supergroup has a new id: what it follows, its mutes and settings move
+        there (what the new id had set already is kept), and the old id is forgotten."""
+        subs = cast(dict[str, str], await self.client.hgetall(self.keys.chat_subscriptions(old_id)))
+        settings = cast(dict[str, str], await self.client.hgetall(self.keys.chat(old_id)))
+        async with self.client.pipeline(transaction=True) as pipe:
+            for field_name, value in settings.items():
+                pipe.hsetnx(self.keys.chat(new_id), field_name, value)
+            pipe.hset(self.keys.chat(new_id), "type", "supergroup")
+            for key, label in subs.items():
+                kind, _, value = key.partition(":")
+                pipe.hsetnx(self.keys.chat_subscriptions(new_id), key, label)
+                pipe.srem(self.keys.subscribers(kind, value), old_id)
+                pipe.sadd(self.keys.subscribers(kind, value), new_id)
+            if subs:
+                pipe.sadd(self.keys.chats(), new_id)
+            pipe.srem(self.keys.chats(), old_id)
+            pipe.delete(self.keys.chat(old_id), self.keys.chat_subscriptions(old_id))
+            await pipe.execute()
+        await self.bump("chats_migrated")
+
     async def subscriptions(self, chat_id: int) -> list[Subscription]:
         raw = cast(dict[str, str], await self.client.hgetall(self.keys.chat_subscriptions(chat_id)))
         subs = []

@@ -44,6 +44,10 @@ class _FakeXLimits(_FakeXCore):
             _Fault(path_prefix, exact, method, status, dict(headers or {}), body, remaining=count)
         )
 
+    def stop_failing(self) -> None:
+        """Lift every fault `fail_next` set that has not run out: the next requests are answered."""
+        self._faults.clear()
+
     def set_rate_limit(
         self, endpoint: str, limit: int | None, window_seconds: float = RATE_WINDOW_SECONDS
     ) -> None:

@@ -1,0 +1,92 @@
+"""Acceptance: three `frontwatch run` processes on one Redis and one bot token, as
+`docker compose up --scale bot=3` runs them, against the fake Bot API (409 for overlapping
+getUpdates, 429 past Telegram's limits) and the fake X stream (one connection at a time).
+
+Commands are answered once, a 300-chat fan-out draws no 429, and when the process that polls
+Telegram and holds the X stream is killed (-9), another takes both over and every alert still
+reaches every chat once. How fast (takeover seconds, fan-out against the token's limit) is
+measured by bench/several_processes.py, not asserted here."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from bot.store.keys import Keys
+from bot.telegram.subscriptions import ChatSettings, Subscription, SubscriptionStore
+from tests.conftest import eventually
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.x_api import FakeX
+from tests.fleet import POLLING_ROLE, X_STREAM_ROLE, Fleet
+from tests.test_x_e2e import WATCHED
+
+CHATS = range(1, 301)
+ASKING = 9001  # a private chat that only sends commands
+FIRST = "The city of Mazari Sharif has fallen into the hands of the Taliban, officials say."
+SECOND = "Sheberghan, the capital of Jowzjan province, has fallen to the Taliban this afternoon."
+
+
+async def test_three_processes_answer_once_stay_within_limits_and_survive_the_pollers_death(
+    tmp_path: Path, redis_url: str, namespace: str, redis_client: aioredis.Redis
+) -> None:
+    # Three bots and the fake share two cores with the rest of the suite: a message admitted by the
+    # limiter reaches the fake up to ~0.15 s later or earlier than its neighbours, which the fake's
+    # sliding window must not count as Telegram's limit broken (the loopback default is 0.05 s).
+    async with FakeTelegram(jitter_tolerance=0.15) as telegram, FakeX(keepalive_seconds=0.5) as x:
+        for handle, user_id in WATCHED.items():
+            x.add_user(user_id, handle)
+        store = SubscriptionStore(redis_client, Keys(namespace), 25)
+        for chat in CHATS:
+            telegram.add_chat(chat, "private")
+            await store.add(ChatSettings(chat), Subscription("all", "*", "everything"))
+        fleet = Fleet(tmp_path, redis_url, namespace, (telegram.url, telegram.token), x.url)
+        try:
+            fleet.start()
+            first_holder = await fleet.wait_for_holder(POLLING_ROLE)
+            assert await fleet.wait_for_holder(X_STREAM_ROLE) == first_holder
+            await x.wait_for_stream(timeout=60)
+            fleet.start()
+            fleet.start()
+            await asyncio.sleep(4)  # the two newcomers try the leases (every 2 s) and stay standby
+
+            telegram.send_user_message(ASKING, "/start")
+            await eventually(
+                lambda: len(telegram.messages_to(ASKING)) >= 1, timeout=30, what="/start answered"
+            )
+            await asyncio.sleep(2)  # a second answer would come by now
+            assert len(telegram.messages_to(ASKING)) == 1, fleet.logs()
+
+            x.post(WATCHED["BilalSarwary"], FIRST, lang="en")
+            await eventually(
+                lambda: all(telegram.messages_to(c) for c in CHATS), timeout=90, what="the alert in 300 chats"
+            )
+            assert telegram.count_429 == 0 and telegram.violations == []
+            assert telegram.responses[409] == 0  # no overlapping getUpdates in steady state
+
+            fleet.kill(first_holder)
+            successor = await fleet.wait_for_holder(POLLING_ROLE, other_than=first_holder, timeout=60)
+            assert (
+                await fleet.wait_for_holder(X_STREAM_ROLE, other_than=first_holder, timeout=60) == successor
+            )
+            await x.wait_for_stream(connections=2, timeout=60)
+            telegram.send_user_message(ASKING, "/start")
+            await eventually(
+                lambda: len(telegram.messages_to(ASKING)) == 2, timeout=60, what="/start answered again"
+            )
+
+            x.post(WATCHED["AJEnglish"], SECOND, lang="en")
+            await eventually(
+                lambda: all(len(telegram.messages_to(c)) >= 2 for c in CHATS),
+                timeout=90,
+                what="the second alert",
+            )
+            await asyncio.sleep(2)  # a repeat would come by now
+            counts = {len(telegram.messages_to(c)) for c in CHATS}
+            assert counts == {2}, f"messages per chat: {counts}"  # each alert once, in every chat
+            assert telegram.count_429 == 0 and telegram.violations == []
+            assert len(telegram.messages_to(ASKING)) == 2
+            assert sorted(fleet.stop()) == [-9, 0, 0]
+        finally:
+            fleet.stop()
