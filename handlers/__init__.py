@@ -47,6 +47,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(alert_buttons.on_alert_button, pattern=r"^(mute|fb):"))
     app.add_handler(CallbackQueryHandler(buttons.on_button))
     app.add_handler(MessageHandler(filters.COMMAND & _WHERE, commands.unknown))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscribe.group_upgraded))
     app.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, subscribe.plain_text)
     )

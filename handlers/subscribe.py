@@ -189,3 +189,12 @@ async def plain_text(update: Update, context: Context) -> None:
         escape(say(replies.OFFER, what=keyboards.name(parsed, say))),
         InlineKeyboardMarkup([[button]]),
     )
+
+
+async def group_upgraded(update: Update, context: Context) -> None:
+    """A group became a supergroup (Telegram's service message in the old group): what it followed,
+    its mutes and settings move to the new id at once, before the next alert meets the old one."""
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return
+    await context.bot_data.store.move_chat(message.chat_id, message.migrate_to_chat_id)

@@ -174,6 +174,20 @@ async def test_in_a_group_only_its_administrators_change_what_it_follows(live: L
     assert "now follows Afghanistan" in accepted
 
 
+async def test_a_group_upgraded_to_a_supergroup_keeps_following_under_its_new_id(live: LiveBot) -> None:
+    group, supergroup = -600, -1000600
+    live.fake.add_chat(group, "group", title="Desk")
+    live.fake.set_member_status(group, 43, "administrator")
+    await live.say(group, "/subscribe@frontwatch_test_bot Afghanistan", user_id=43)
+    live.fake.upgrade_group(group, supergroup)  # Telegram's service messages reach the bot
+    for _ in range(200):
+        if await live.store.subscriptions(supergroup):
+            break
+        await asyncio.sleep(0.05)
+    assert await live.store.subscriptions(group) == []
+    assert [s.key for s in await live.store.subscriptions(supergroup)] == ["country:AF"]
+
+
 async def test_run_without_a_token_exits_1_saying_how_to_get_one() -> None:
     result = await asyncio.to_thread(run_cli, "run", env={"TELEGRAM_BOT_TOKEN": ""})
     assert result.returncode == 1

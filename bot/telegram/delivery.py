@@ -1,10 +1,11 @@
 """The Telegram target: fans one outbox entry out to the chats that follow it, within Telegram's limits.
 
-One message per alert and chat, edited in place as the event gains sources (and a short reply in
-the thread when an official confirms it). Each (entry, chat) is marked as it goes, so a retry after
-a failure or a crash only reaches the chats still missing. A chat that blocked the bot or no longer
-exists is unsubscribed and counted; a 429 is waited out by the rate limiter; network errors are
-retried with back-off.
+One message per event and chat, edited in place as the event gains sources (and a short reply in
+the thread when an official confirms it), whichever process delivers which of the event's entries
+(bot/store/alert_messages.py). Each (entry, chat) is marked as it goes, so a retry after a failure
+or a crash only reaches the chats still missing. A chat that blocked the bot or no longer exists is
+unsubscribed and counted; a group upgraded to a supergroup is followed to its new id; a 429 is
+waited out by the rate limiter; network errors are retried with back-off.
 """
 
 from __future__ import annotations

@@ -54,6 +54,25 @@ class _FakeTelegramInput(_FakeTelegramChats):
         chat.store(message, by_bot=False)
         return self._queue("channel_post", message)
 
+    def upgrade_group(self, chat_id: int, new_chat_id: int, user_id: int = DEFAULT_USER_ID) -> None:
+        """A group's admin upgrades it to a supergroup: the old id answers 400 with migrate_to_chat_id
+        from now on, and the bot gets the two service messages Telegram sends (in the old group,
+        `migrate_to_chat_id`; in the new supergroup, `migrate_from_chat_id`)."""
+        self.migrate_chat(chat_id, new_chat_id)
+        old, new = self._known_chat(chat_id), self._known_chat(new_chat_id)
+        for chat, field, value in (
+            (old, "migrate_to_chat_id", new_chat_id),
+            (new, "migrate_from_chat_id", chat_id),
+        ):
+            message: JsonDict = {
+                "message_id": chat.next_message_id(),
+                "date": int(time.time()),
+                "chat": chat.json(),
+                "from": self._user(user_id),
+                field: value,
+            }
+            self._queue("message", message)
+
     def press_button(
         self,
         chat_id: int,
