@@ -90,3 +90,42 @@ async def test_three_processes_answer_once_stay_within_limits_and_survive_the_po
             assert sorted(fleet.stop()) == [-9, 0, 0]
         finally:
             fleet.stop()
+
+
+async def test_an_alert_whose_deliverer_is_killed_mid_fan_out_still_reaches_every_chat(
+    tmp_path: Path, redis_url: str, namespace: str, redis_client: aioredis.Redis
+) -> None:
+    """kill -9 of the process fanning an alert out: another takes the outbox entry over (after its
+    idle time) and reaches the chats still missing. At least once: a chat whose message was on the
+    wire at the kill may get it twice (Telegram has no idempotency key), never none."""
+    async with FakeTelegram(jitter_tolerance=0.15) as telegram, FakeX(keepalive_seconds=0.5) as x:
+        for handle, user_id in WATCHED.items():
+            x.add_user(user_id, handle)
+        store = SubscriptionStore(redis_client, Keys(namespace), 25)
+        for chat in CHATS:
+            telegram.add_chat(chat, "private")
+            await store.add(ChatSettings(chat), Subscription("all", "*", "everything"))
+        fleet = Fleet(tmp_path, redis_url, namespace, (telegram.url, telegram.token), x.url)
+        try:
+            fleet.start()
+            await fleet.wait_for_holder(X_STREAM_ROLE)
+            await x.wait_for_stream(timeout=60)
+            fleet.start()
+            await asyncio.sleep(3)
+            x.post(WATCHED["BilalSarwary"], FIRST, lang="en")
+            await eventually(lambda: len(telegram.sent) >= 60, timeout=60, what="the fan-out under way")
+            pending = await redis_client.xpending_range(
+                Keys(namespace).outbox(), "dispatch:telegram", min="-", max="+", count=10
+            )
+            [deliverer] = {entry["consumer"] for entry in pending}
+            fleet.kill(int(deliverer.rsplit("-", 1)[1]))
+            reached = len({s.chat_id for s in telegram.sent})
+            assert reached < len(CHATS)  # killed mid-way
+            await eventually(
+                lambda: all(telegram.messages_to(c) for c in CHATS), timeout=120, what="every chat reached"
+            )
+            twice = [c for c in CHATS if len(telegram.messages_to(c)) > 1]
+            assert len(twice) <= 3, f"{len(twice)} chats got the alert twice"  # only those on the wire
+            assert telegram.count_429 == 0
+        finally:
+            fleet.stop()

@@ -17,9 +17,11 @@ from bot.outbox.consumer import OutboxConsumer
 
 log = logging.getLogger(__name__)
 
-RECLAIM_EVERY_SECONDS = 30
-# An entry read by a consumer that has said nothing for this long is taken over by another.
-RECLAIM_IDLE_MS = 60_000
+RECLAIM_EVERY_SECONDS = 5
+# An entry read by a consumer that has said nothing for this long is taken over by another. A
+# consumer working on an entry resets its idle time every DELIVERY_LOCK_SECONDS / 3 (5 s), so this
+# is four missed renewals: a killed process's fan-out resumes elsewhere within about 25 s.
+RECLAIM_IDLE_MS = 20_000
 TRIM_EVERY_SECONDS = 60
 
 Job = Callable[[], Awaitable[object]]
