@@ -66,10 +66,9 @@ async def test_three_processes_answer_once_stay_within_limits_and_survive_the_po
             assert telegram.responses[409] == 0  # no overlapping getUpdates in steady state
 
             fleet.kill(first_holder)
-            successor = await fleet.wait_for_holder(POLLING_ROLE, other_than=first_holder, timeout=60)
-            assert (
-                await fleet.wait_for_holder(X_STREAM_ROLE, other_than=first_holder, timeout=60) == successor
-            )
+            # The two roles are taken apart: one survivor may poll while the other holds the stream.
+            await fleet.wait_for_holder(POLLING_ROLE, other_than=first_holder, timeout=60)
+            await fleet.wait_for_holder(X_STREAM_ROLE, other_than=first_holder, timeout=60)
             await x.wait_for_stream(connections=2, timeout=60)
             telegram.send_user_message(ASKING, "/start")
             await eventually(

@@ -34,7 +34,7 @@ if op == "admit" then
   end
   redis.call("ZADD", KEYS[3], now, ARGV[4])
   redis.call("PEXPIRE", KEYS[3], 2000)
-  set_time(KEYS[4], now, gap / 1000 + 1000)
+  set_time(KEYS[4], now, math.floor(gap / 1000) + 1000)
   return {1, 0}
 end
 
