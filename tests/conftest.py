@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import subprocess
 import sys
@@ -104,6 +105,27 @@ def run_cli(
         timeout=180,
         env={**os.environ, **(env or {})},
     )
+
+
+# Store-level tests that open their own clients from `redis_url` (racing clients, one client per
+# generated example) instead of taking `redis_client`.
+OWN_CLIENT_MODULES = {"test_outbox_trim.py", "test_pipeline_events.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the tests that reach the shared Redis, so .ci/run can run them again on a Redis 7 server:
+    `redis` for every test using `redis_url` (directly or through another fixture); `redis_store` for
+    those driving the Redis code through clients without starting a whole bot from the URL (a test
+    taking `redis_url` itself mostly runs `frontwatch run`, `replay` or `demo`: the slow ones)."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "redis_url" not in used:
+            continue
+        item.add_marker("redis")
+        function = getattr(item, "function", None)
+        own = inspect.signature(function).parameters if function is not None else {}
+        if ("redis_client" in used and "redis_url" not in own) or item.path.name in OWN_CLIENT_MODULES:
+            item.add_marker("redis_store")
 
 
 @pytest.fixture(scope="session")
