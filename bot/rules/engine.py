@@ -23,7 +23,7 @@ from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
 from bot.rules.places import PlaceFinder, PlaceSpan, PostWords, Walk
-from bot.rules.scan import Hit, Scan, cancel_reason, partial_reason, scan
+from bot.rules.scan import DENIAL, Hit, Scan, cancel_reason, partial_reason, scan
 from bot.rules.text import Token, blank_handles_and_links, fold, nfc, sentence_ends, tokenize
 from bot.rules.trace import CueNote, Trace, TriggerNote
 
@@ -122,8 +122,8 @@ class Detector:
         denied: dict[tuple[str, int | None, str], Denial] = {}
         for hit in r.found.triggers:
             sentence = bisect_right(r.ends, hit.start)
-            why = cancel_reason(self.compiled, hit, sentence, r.found.cues, r.ends, r.text, r.year)
-            if not why.endswith("(denial) in the same sentence"):
+            cancel = cancel_reason(self.compiled, hit, sentence, r.found.cues, r.ends, r.text, r.year)
+            if cancel is None or cancel.family != DENIAL:
                 continue
             for span in self._places_near(hit, r.words, sentence):
                 rule = self.compiled.rules[hit.rule].rule.id
@@ -136,14 +136,15 @@ class Detector:
         """The places this trigger reports, unless a cue of its sentence (or the place's) cancels it."""
         trace, text = words.trace, words.text
         sentence = bisect_right(ends, hit.start)
-        why = cancel_reason(self.compiled, hit, sentence, found.cues, ends, text, year)
+        cancel = cancel_reason(self.compiled, hit, sentence, found.cues, ends, text, year)
+        why = cancel.why if cancel else ""
         spans: list[PlaceSpan] = []
         for span in [] if why else self._places_near(hit, words, sentence):
             named_in = words.tokens[span.first].sentence
             if named_in != sentence:
-                why = cancel_reason(self.compiled, hit, named_in, found.cues, ends, text, year)
-                if why:  # "On this day in 2014, ISIS swept into Mosul. … how the city fell"
-                    why += " (where the place the city refers to is named)"
+                there = cancel_reason(self.compiled, hit, named_in, found.cues, ends, text, year)
+                if there:  # "On this day in 2014, ISIS swept into Mosul. … how the city fell"
+                    why = there.why + " (where the place the city refers to is named)"
                     continue
             tokens = words.tokens
             place = (tokens[span.first].start, tokens[span.last].end)

@@ -3,6 +3,7 @@ whether a cue (or an earlier year) cancels a trigger."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -32,11 +33,59 @@ class CueHit:
     cue: CuePattern
 
 
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Why a trigger does not count: the cue family that cancelled it (or "year") and a sentence for
+    people. The family is data, so a denial is known by its family, never by the wording."""
+
+    family: str
+    why: str
+
+
+YEAR = "year"
+DENIAL = "denial"
+PAST = "past"
+
+
 @dataclass
 class Scan:
     triggers: list[Hit] = field(default_factory=list)
     cues: list[CueHit] = field(default_factory=list)
     actors: list[ActorMention] = field(default_factory=list)
+
+
+class _Squeezed:
+    """The folded text with runs of spaces read as one, and the way back to the folded offsets.
+
+    Folding turns quotes and dashes into spaces, so "the 'liberation' of X" and "« libérer »" leave
+    two spaces where a phrase has one; the automaton reads the squeezed text, offsets stay the post's."""
+
+    __slots__ = ("_shifts", "_starts", "text")
+
+    def __init__(self, folded: str) -> None:
+        self._starts: list[int] = [0]  # squeezed offsets where a new shift begins
+        self._shifts: list[int] = [0]  # spaces dropped before them
+        if "  " not in folded:
+            self.text = folded
+            return
+        parts: list[str] = []
+        at, shift = 0, 0
+        for m in _SPACES.finditer(folded):
+            parts.append(folded[at : m.start() + 1])
+            self._starts.append(m.start() + 1 - shift)
+            shift += m.end() - m.start() - 1
+            self._shifts.append(shift)
+            at = m.end()
+        parts.append(folded[at:])
+        self.text = "".join(parts)
+
+    def original(self, offset: int) -> int:
+        if len(self._starts) == 1:
+            return offset
+        return offset + self._shifts[bisect_right(self._starts, offset) - 1]
+
+
+_SPACES = re.compile(r" {2,}")
 
 
 def scan(compiled: CompiledRules, folded: str, author: str | None, everything: bool = False) -> Scan:
@@ -45,10 +94,11 @@ def scan(compiled: CompiledRules, folded: str, author: str | None, everything: b
     found = Scan()
     rules = compiled.rules
     handle = author.lower() if author else None
-    if not everything and not compiled.regexes and not _has_trigger(compiled, folded, handle):
+    squeezed = _Squeezed(folded)
+    if not everything and not compiled.regexes and not _has_trigger(compiled, squeezed.text, handle):
         return found
     if len(compiled.automaton):
-        _every_phrase(compiled, folded, handle, found)
+        _every_phrase(compiled, squeezed, handle, found)
     for rx in compiled.regexes:
         if not _reads(rules[rx.rule].accounts, handle):
             continue
@@ -59,12 +109,14 @@ def scan(compiled: CompiledRules, folded: str, author: str | None, everything: b
     return found
 
 
-def _every_phrase(compiled: CompiledRules, folded: str, handle: str | None, found: Scan) -> None:
+def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | None, found: Scan) -> None:
     rules = compiled.rules
-    for end, (key, patterns) in compiled.automaton.iter(folded):
-        start = end - len(key) + 1
+    folded, back = squeezed.text, squeezed.original
+    for last, (key, patterns) in compiled.automaton.iter(folded):
+        first = last - len(key) + 1
+        start, end = back(first), back(last)
         for pattern in patterns:
-            if not _bounded(folded, start, end + 1, pattern.prefix):
+            if not _bounded(folded, first, last + 1, pattern.prefix):
                 continue
             if isinstance(pattern, CuePattern):
                 found.cues.append(CueHit(start, end + 1, pattern))
@@ -124,19 +176,31 @@ def cancel_reason(
     ends: list[int],
     text: str,
     year: int,
-) -> str:
-    """Why the trigger does not count in this sentence ('' when nothing cancels it). Partial-control
-    cues are left to `partial_reason`: they reach only the clause of the trigger and its place."""
+) -> Cancel | None:
+    """Why the trigger does not count in this sentence (None when nothing cancels it). Partial-control
+    cues are left to `partial_reason`: they reach only the clause of the trigger and its place.
+
+    A past cue in a clause *after* the trigger's is background to a report, not the report's time
+    ("Hit is liberated, 18 months after Daesh overran it"; "reprise par l'armée, un an après sa
+    chute"); before the trigger or in its clause it dates the event ("On this day in 2014, … fell")."""
+    clause_end: int | None = None
     for cue in cues:
         if cue.cue.family == PARTIAL:
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
-            return f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
+            if cue.cue.family == PAST and cue.start >= hit.end:
+                if clause_end is None:
+                    clause_end = clause_bounds(text, hit.start, hit.end)[1]
+                if cue.start >= clause_end:
+                    continue
+            return Cancel(
+                cue.cue.family, f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
+            )
     if compiled.rules[hit.rule].rule.cancel_on_past_year:
         earlier = [y for y in years_in(clause_around(text, hit.start, hit.end)) if y < year]
         if earlier:
-            return f"the year {earlier[0]} in the same clause is before the post's ({year})"
-    return ""
+            return Cancel(YEAR, f"the year {earlier[0]} in the same clause is before the post's ({year})")
+    return None
 
 
 def partial_reason(
