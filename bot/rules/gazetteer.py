@@ -27,7 +27,7 @@ from bot.rules.text import fold_phrase, script_of
 log = logging.getLogger(__name__)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 10
+INDEX_FORMAT = 11
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, ~10 s)…"
@@ -213,10 +213,13 @@ class _IndexBuilder:
                     keys.append(folded[2:])  # الموصل is also written موصل
                 if " " in folded:
                     keys.append(folded.replace(" ", ""))  # پل خمری is also written پلخمری
-            for key in keys:
+            # exclude_names holds for derived keys too: "Меру" must not come back as the stem "мер"
+            for key in keys[:1] + [k for k in keys[1:] if k not in self.excluded]:
                 self._add_key(self._names, key, idx)
             if script_of(raw) == "cyrillic":
-                self._add_key(self._stems, " ".join(cyrillic_stem(w) for w in folded.split(" ")), idx)
+                stem = " ".join(cyrillic_stem(w) for w in folded.split(" "))
+                if stem not in self.excluded:
+                    self._add_key(self._stems, stem, idx)
             if not trusted and _needs_capital(raw, folded):
                 self._needs_capital.add(folded)
 
