@@ -11,8 +11,8 @@ import ahocorasick
 import re2
 
 from bot.rules.gazetteer import PlaceIndex, place_index
-from bot.rules.inflect import expand_phrase
-from bot.rules.schema import PLACE_SLOT, PlaceWords, RegexTrigger, Rule, RulesFile, compile_regex
+from bot.rules.inflect import declined_name, expand_phrase
+from bot.rules.schema import PLACE_SLOT, Actor, PlaceWords, RegexTrigger, Rule, RulesFile, compile_regex
 from bot.rules.text import fold_phrase
 from bot.sources.accounts import author_key
 
@@ -164,6 +164,15 @@ def _add_triggers(add: Callable[[str, TriggerPattern], None], idx: int, rule: Ru
     return regexes
 
 
+def _actor_names(actor: Actor) -> set[str]:
+    """Every name of an actor, Russian and Ukrainian ones in every case ("под контролем российских
+    войск", "росіянами")."""
+    names = {actor.name, *(n for names in actor.names.values() for n in names)}
+    for lang in ("ru", "uk"):
+        names.update(form for name in actor.names.get(lang, []) for form in declined_name(fold_phrase(name)))
+    return names
+
+
 def _automata(
     entries: dict[str, list[TriggerPattern | CuePattern | ActorPattern]],
 ) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton]:
@@ -200,7 +209,7 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
     for lang, cue_families in source.cues.items():
         add_cues(SHARED, lang, cue_families.model_dump())
     for actor in source.actors:
-        for name in {actor.name, *(n for names in actor.names.values() for n in names)}:
+        for name in _actor_names(actor):
             key, _, prefix = _split_phrase(name)
             add(key, ActorPattern(actor.name, prefix))
     for idx, rule in enumerate(source.rules):

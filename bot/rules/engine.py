@@ -36,6 +36,9 @@ REFERENCE_REACH = 4
 # Verb-final languages put time, manner and the agent between the city and its verb ("X, after two
 # days of street fighting, by the Taliban fell"): the walk back from their verbs may go twice as far.
 VERB_FINAL = frozenset({"fa", "ps"})
+# Where the side that leaves is named right before its withdrawal ("the RSF pulled out of X"); Arabic
+# names it after ("بعد انسحاب الجيش"), Persian and Pashto far before the final verb.
+SUBJECT_FIRST = frozenset({"en", "fr", "ru", "uk"})
 
 
 @dataclass
@@ -52,6 +55,7 @@ class _Reading:
     """One post as the engine reads it: its text, what the scan found, sentences and words."""
 
     text: str
+    folded: str
     found: Scan
     ends: list[int]
     words: PostWords
@@ -102,18 +106,21 @@ class Detector:
         actor_tokens = _actor_tokens(found.actors, tokens)
         words = PostWords(tokens, text, self._countries(tokens, actor_tokens), actor_tokens, trace)
         year = (post.created_at or self._now or datetime.now(UTC)).year
-        return _Reading(text, found, ends, words, year)
+        return _Reading(text, folded, found, ends, words, year)
 
     def _match(self, post: Post, r: _Reading) -> list[Match]:
         trace = r.words.trace
         results: dict[tuple[int, int, str], _Found] = {}
         lang: str | None = None
+        leaving = tuple(h.start for h in r.found.triggers if h.withdrawal and h.lang in SUBJECT_FIRST)
         for n, hit in enumerate(r.found.triggers):
             if trace is not None:
                 trace.current = n
             for span in self._spans_of(hit, r.found, r.words, r.ends, r.year):
                 lang = lang or detect_language(r.text, post.lang) or hit.lang
-                actor = actor_for(r.found.actors, (hit.start, hit.end), hit.withdrawal, r.ends)
+                actor = actor_for(
+                    r.found.actors, (hit.start, hit.end), hit.withdrawal, r.ends, r.folded, leaving
+                )
                 self._record(results, hit, span, r.words, lang, actor)
         return self._matches(post, results, lang)
 

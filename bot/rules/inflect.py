@@ -140,3 +140,42 @@ def expand_phrase(phrase: str, lang: str) -> list[str]:
         choices = [(part,) if i % 2 == 0 else word_forms(part, lang) for i, part in enumerate(parts)]
         out += ["".join(combo) for combo in product(*choices)]
     return out
+
+
+# Case endings of Russian and Ukrainian nouns and adjectives, longest first: an actor's name is
+# declined like any other ("российские войска", "российских войск", "российскими войсками").
+_CASE_ENDINGS = tuple(
+    sorted(
+        set(
+            (
+                "ами ями ими ыми ого его ому ему ая яя ую юю ое ее ие ые ий ый ій их ых им ым ої ою ею ой ей "
+                "ом ем ам ям ах ях ов ев ів а я ы и і у ю е о"
+            ).split()
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+_SHORTEST_STEM = 4
+
+
+def _case_stem(word: str, shortest: int = _SHORTEST_STEM) -> str:
+    for ending in _CASE_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= shortest:
+            return word[: -len(ending)]
+    return word
+
+
+def declined_name(name: str) -> list[str]:
+    """A Russian or Ukrainian name (folded words) in every case: its first word with each case
+    ending, its last word as a prefix ("российск* войск*" without the star inside). A name with a
+    short word or an abbreviation (ВСУ, ЗС РФ) stays as written."""
+    words = name.split(" ")
+    if len(words[-1]) < _SHORTEST_STEM or not all(w.isalpha() for w in (words[0], words[-1])):
+        return [name]
+    last = _case_stem(words[-1]) + "*"
+    if len(words) == 1:
+        return [last]
+    first = _case_stem(words[0], 3)
+    firsts = dict.fromkeys([words[0], first, *(first + e for e in _CASE_ENDINGS)])
+    return [" ".join([f, *words[1:-1], last]) for f in firsts]
