@@ -113,10 +113,16 @@ class Detector:
         results: dict[tuple[int, int, str], _Found] = {}
         lang: str | None = None
         leaving = tuple(h.start for h in r.found.triggers if h.withdrawal and h.lang in SUBJECT_FIRST)
+        readings: list[list[PlaceSpan]] = []
         for n, hit in enumerate(r.found.triggers):
             if trace is not None:
                 trace.current = n
-            for span in self._spans_of(hit, r.found, r.words, r.ends, r.year):
+            readings.append(self._spans_of(hit, r.found, r.words, r.ends, r.year))
+        nearest = _nearest_reading(r.found.triggers, readings)
+        for n, hit in enumerate(r.found.triggers):
+            for span in readings[n]:
+                if span.gap > nearest[(hit.start, hit.end, hit.rule)]:
+                    continue  # "Addis-Abeba annonce avoir repris Dessie": the verb's object, not its subject
                 lang = lang or detect_language(r.text, post.lang) or hit.lang
                 actor = actor_for(
                     r.found.actors, (hit.start, hit.end), hit.withdrawal, r.ends, r.folded, leaving
@@ -295,6 +301,18 @@ class Detector:
             rule = rules[cue.cue.rule].rule.id if cue.cue.rule >= 0 else None
             trace.cues.append(CueNote(cue.start, cue.end, cue.cue.family, cue.cue.phrase, rule))
         trace.actors = [(m.start, m.end, m.actor) for m in found.actors]
+
+
+def _nearest_reading(hits: list[Hit], readings: list[list[PlaceSpan]]) -> dict[tuple[int, int, int], int]:
+    """For each trigger word, the smallest gap any of its readings found a place at. One verb read
+    both ways ("captured {place}", "{place} captured") names the place nearest it: the other side
+    holds its subject ("Chin resistance forces say they have captured Falam")."""
+    nearest: dict[tuple[int, int, int], int] = {}
+    for hit, spans in zip(hits, readings, strict=True):
+        key = (hit.start, hit.end, hit.rule)
+        best = min((s.gap for s in spans), default=1_000)
+        nearest[key] = min(nearest.get(key, 1_000), best)
+    return nearest
 
 
 def _actor_tokens(mentions: list[ActorMention], tokens: list[Token]) -> frozenset[int]:

@@ -124,6 +124,9 @@ class PlaceFinder:
             if not walk.inside(j) or not walk.inside(j - 1):
                 return i
             if walk.words.clause_mark_before(j):
+                tokens = walk.words.tokens
+                if ":" in walk.words.text[tokens[j - 1].end : tokens[j].start]:
+                    return i  # "Cabo Delgado: troops pulled out …, it has been lost": a heading, no aside
                 k = j - 1
                 while walk.inside(k - 1) and walk.words.tokens[k].text in self.context.filler:
                     k -= 1  # "Maimana city, which held out for weeks, fell"

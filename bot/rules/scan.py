@@ -13,6 +13,9 @@ from bot.rules.text import clause_around, clause_bounds, is_word_char, years_in
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
+# A past cue ending in "after" ("months after", "un an après") that follows the trigger dates an earlier
+# event the report measures from, not the report (folded).
+_AFTER = frozenset({"after", "apres", "بعد", "после", "після", "پس", "وروسته"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +192,8 @@ def cancel_reason(
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
             if cue.cue.family == PAST and cue.start >= hit.end:
+                if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
+                    continue  # "liberated from ISIS seven months after it was lost": the loss is earlier
                 if clause_end is None:
                     clause_end = clause_bounds(text, hit.start, hit.end)[1]
                 if cue.start >= clause_end:
