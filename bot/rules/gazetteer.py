@@ -27,7 +27,7 @@ from bot.rules.text import fold_phrase, script_of
 log = logging.getLogger(__name__)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 12
+INDEX_FORMAT = 13
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, ~10 s)…"
@@ -121,7 +121,7 @@ def cyrillic_stem(word: str) -> str:
     """The word without its case ending, in letters Russian and Ukrainian spell alike: a town known
     by its Russian name is found in Ukrainian ("Увира" -> "Увіру") and the other way round."""
     if len(word) < 4 or not ("а" <= word[-1] <= "я" or word[-1] in "іїєґ"):
-        return word
+        return word.translate(_ONE_SPELLING)
     for ending in _CYRILLIC_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 3:
             return word[: -len(ending)].translate(_ONE_SPELLING)

@@ -46,6 +46,7 @@ class Cancel:
 
 
 YEAR = "year"
+QUESTION = "question"
 DENIAL = "denial"
 PAST = "past"
 
@@ -186,6 +187,8 @@ def cancel_reason(
     A past cue in a clause *after* the trigger's is background to a report, not the report's time
     ("Hit is liberated, 18 months after Daesh overran it"; "reprise par l'armée, un an après sa
     chute"); before the trigger or in its clause it dates the event ("On this day in 2014, … fell")."""
+    if _asked(text, ends, sentence):
+        return Cancel(QUESTION, "the sentence is a question ('Has X fallen?')")
     clause_end: int | None = None
     for cue in cues:
         if cue.cue.family == PARTIAL:
@@ -206,6 +209,14 @@ def cancel_reason(
         if earlier:
             return Cancel(YEAR, f"the year {earlier[0]} in the same clause is before the post's ({year})")
     return None
+
+
+def _asked(text: str, ends: list[int], sentence: int) -> bool:
+    """Whether the sentence ends with a question mark ("Has X fallen?"): a question reports nothing."""
+    if sentence >= len(ends):
+        return False
+    end = ends[sentence]
+    return any(mark in text[max(0, end - 3) : end] for mark in "?؟")
 
 
 def partial_reason(
