@@ -28,6 +28,7 @@ class TriggerPattern:
     place: Direction
     prefix: bool  # the last word may continue ("захвати*")
     withdrawal: bool = False  # the holders leaving: an actor as its subject is the side that left
+    entering: bool = False  # a force entering: a report only beside a `leaving` cue
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,15 +153,19 @@ def _withdrawal_wins(
 def _add_triggers(add: Callable[[str, TriggerPattern], None], idx: int, rule: Rule) -> list[RegexPattern]:
     """Every inflected form of the rule's trigger and withdrawal phrases; its regexes, returned."""
     regexes: list[RegexPattern] = []
-    listed = [(lang, t, False) for lang, ts in rule.triggers.items() for t in ts]
-    listed += [(lang, t, True) for lang, ts in rule.withdrawal.items() for t in ts]
-    for lang, trigger, withdrawal in listed:
+    listed = [(lang, t, "") for lang, ts in rule.triggers.items() for t in ts]
+    listed += [(lang, t, "withdrawal") for lang, ts in rule.withdrawal.items() for t in ts]
+    listed += [(lang, t, "entering") for lang, ts in rule.entering.items() for t in ts]
+    for lang, trigger, sort in listed:
         if isinstance(trigger, RegexTrigger):
             regexes.append(RegexPattern(idx, lang, compile_regex(trigger.regex), trigger.place))
             continue
         for phrase in expand_phrase(trigger, lang):
             key, place, prefix = _split_phrase(phrase)
-            add(key, TriggerPattern(idx, lang, trigger, place, prefix, withdrawal))
+            pattern = TriggerPattern(
+                idx, lang, trigger, place, prefix, sort == "withdrawal", sort == "entering"
+            )
+            add(key, pattern)
     return regexes
 
 

@@ -18,12 +18,12 @@ from itertools import pairwise
 
 from bot.posts import Post
 from bot.rules.actors import ActorMention, actor_for
-from bot.rules.compiled import CompiledRules
+from bot.rules.compiled import SHARED, CompiledRules
 from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
 from bot.rules.places import PlaceFinder, PlaceSpan, PostWords, Walk
-from bot.rules.scan import DENIAL, Hit, Scan, cancel_reason, partial_reason, scan
+from bot.rules.scan import DENIAL, LEAVING, Hit, Scan, cancel_reason, partial_reason, scan
 from bot.rules.text import Token, blank_handles_and_links, fold, nfc, sentence_ends, tokenize
 from bot.rules.trace import CueNote, Trace, TriggerNote
 
@@ -114,9 +114,15 @@ class Detector:
         lang: str | None = None
         leaving = tuple(h.start for h in r.found.triggers if h.withdrawal and h.lang in SUBJECT_FIRST)
         readings: list[list[PlaceSpan]] = []
+        left = {c.cue.rule for c in r.found.cues if c.cue.family == LEAVING}
         for n, hit in enumerate(r.found.triggers):
             if trace is not None:
                 trace.current = n
+            if hit.entering and not left & {SHARED, hit.rule}:
+                readings.append([])  # "forces entered X" alone: fighting inside, not yet a fall
+                if trace is not None:
+                    trace.cancelled[n] = "an entry, and the post does not say the holders left"
+                continue
             readings.append(self._spans_of(hit, r.found, r.words, r.ends, r.year))
         nearest = _nearest_reading(r.found.triggers, readings)
         for n, hit in enumerate(r.found.triggers):

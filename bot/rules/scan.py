@@ -13,6 +13,7 @@ from bot.rules.text import clause_around, clause_bounds, is_word_char, years_in
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
+LEAVING = "leaving"  # cancels nothing: lets an entering phrase count
 # A past cue ending in "after" ("months after", "un an après") that follows the trigger dates an earlier
 # event the report measures from, not the report (folded).
 _AFTER = frozenset({"after", "apres", "بعد", "после", "після", "پس", "وروسته"})
@@ -27,6 +28,7 @@ class Hit:
     place: Direction
     phrase: str
     withdrawal: bool = False
+    entering: bool = False  # counts only when the post says the holders left (a `leaving` cue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,7 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
                         pattern.place,
                         pattern.phrase,
                         pattern.withdrawal,
+                        pattern.entering,
                     )
                 )
 
@@ -191,7 +194,7 @@ def cancel_reason(
         return Cancel(QUESTION, "the sentence is a question ('Has X fallen?')")
     clause_end: int | None = None
     for cue in cues:
-        if cue.cue.family == PARTIAL:
+        if cue.cue.family in (PARTIAL, LEAVING):
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
             if cue.cue.family == PAST and cue.start >= hit.end:
