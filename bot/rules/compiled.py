@@ -18,6 +18,7 @@ from bot.sources.accounts import author_key
 
 Direction = Literal["before", "after", "any"]
 SHARED = -1  # rule index of cues that apply to every rule
+LEAVING = "leaving"  # the cue family that lets an entering phrase count
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,8 @@ class CompiledRules:
     automaton: ahocorasick.Automaton
     # The trigger phrases alone: most posts hold none, and one pass over this says so.
     trigger_automaton: ahocorasick.Automaton
+    # The `leaving` cues alone: an entering phrase ("entered", "وارد") is common, and counts only beside one.
+    leaving_automaton: ahocorasick.Automaton
     regexes: list[RegexPattern]
     places: PlaceIndex
     context: PlaceContext
@@ -180,20 +183,24 @@ def _actor_names(actor: Actor) -> set[str]:
 
 def _automata(
     entries: dict[str, list[TriggerPattern | CuePattern | ActorPattern]],
-) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton]:
-    """Every phrase in one automaton, and the trigger phrases alone in a second one."""
+) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton, ahocorasick.Automaton]:
+    """Every phrase in one automaton, the trigger phrases alone in a second, the leaving cues in a third."""
     automaton = ahocorasick.Automaton()
     trigger_automaton = ahocorasick.Automaton()
+    leaving_automaton = ahocorasick.Automaton()
     for key, found in entries.items():
         patterns = tuple(_withdrawal_wins(found))
         automaton.add_word(key, (key, patterns))
         triggers = tuple(p for p in patterns if isinstance(p, TriggerPattern))
         if triggers:
             trigger_automaton.add_word(key, (key, triggers))
-    for built in (automaton, trigger_automaton):
+        leaving = tuple(p for p in patterns if isinstance(p, CuePattern) and p.family == LEAVING)
+        if leaving:
+            leaving_automaton.add_word(key, (key, leaving))
+    for built in (automaton, trigger_automaton, leaving_automaton):
         if len(built):
             built.make_automaton()
-    return automaton, trigger_automaton
+    return automaton, trigger_automaton, leaving_automaton
 
 
 def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> CompiledRules:
@@ -225,7 +232,7 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
         rules.append(
             CompiledRule(rule, _account_handles(rule, source), blockers, frozenset(rule.exclude_places))
         )
-    automaton, trigger_automaton = _automata(entries)
+    automaton, trigger_automaton, leaving_automaton = _automata(entries)
     trust = {
         author_key(handle): group.trust
         for group in source.account_groups.values()
@@ -236,6 +243,7 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
         rules=rules,
         automaton=automaton,
         trigger_automaton=trigger_automaton,
+        leaving_automaton=leaving_automaton,
         regexes=regexes,
         places=places if places is not None else place_index(source.gazetteer),
         context=PlaceContext.from_words(source.place_words),

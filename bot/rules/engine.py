@@ -18,12 +18,12 @@ from itertools import pairwise
 
 from bot.posts import Post
 from bot.rules.actors import ActorMention, actor_for
-from bot.rules.compiled import SHARED, CompiledRules
+from bot.rules.compiled import LEAVING, SHARED, CompiledRules
 from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
 from bot.rules.places import PlaceFinder, PlaceSpan, PostWords, Walk
-from bot.rules.scan import DENIAL, LEAVING, Hit, Scan, cancel_reason, partial_reason, scan
+from bot.rules.scan import DENIAL, QUOTE_MARKS, Hit, Scan, cancel_reason, partial_reason, scan
 from bot.rules.text import Token, blank_handles_and_links, fold, nfc, sentence_ends, tokenize
 from bot.rules.trace import CueNote, Trace, TriggerNote
 
@@ -94,7 +94,8 @@ class Detector:
         the scan: no sentence splitting, no tokens)."""
         text = nfc(post.text)
         folded = blank_handles_and_links(text, fold(text))
-        found = scan(self.compiled, folded, post.author, everything=trace is not None)
+        quoted = "  " in folded and QUOTE_MARKS.search(text) is not None
+        found = scan(self.compiled, folded, post.author, everything=trace is not None, quoted=quoted)
         if not found.triggers and trace is None:
             return None
         ends = sentence_ends(folded)

@@ -120,6 +120,8 @@ class PlaceIndex:
 def cyrillic_stem(word: str) -> str:
     """The word without its case ending, in letters Russian and Ukrainian spell alike: a town known
     by its Russian name is found in Ukrainian ("Увира" -> "Увіру") and the other way round."""
+    if not word or word[-1] < "\u0400":
+        return word  # not Cyrillic: most words of most posts
     if len(word) < 4 or not ("а" <= word[-1] <= "я" or word[-1] in "іїєґ"):
         return word.translate(_ONE_SPELLING)
     for ending in _CYRILLIC_ENDINGS:

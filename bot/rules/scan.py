@@ -7,13 +7,14 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+import ahocorasick
+
 from bot.rules.actors import ActorMention
-from bot.rules.compiled import SHARED, ActorPattern, CompiledRules, CuePattern, Direction
+from bot.rules.compiled import LEAVING, SHARED, ActorPattern, CompiledRules, CuePattern, Direction
 from bot.rules.text import clause_around, clause_bounds, is_word_char, years_in
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
-LEAVING = "leaving"  # cancels nothing: lets an entering phrase count
 # A past cue ending in "after" ("months after", "un an après") that follows the trigger dates an earlier
 # event the report measures from, not the report (folded).
 _AFTER = frozenset({"after", "apres", "بعد", "после", "після", "پس", "وروسته"})
@@ -66,45 +67,47 @@ class _Squeezed:
     Folding turns quotes and dashes into spaces, so "the 'liberation' of X" and "« libérer »" leave
     two spaces where a phrase has one; the automaton reads the squeezed text, offsets stay the post's."""
 
-    __slots__ = ("_shifts", "_starts", "text")
+    __slots__ = ("_folded", "_shifts", "_starts", "text")
 
-    def __init__(self, folded: str) -> None:
-        self._starts: list[int] = [0]  # squeezed offsets where a new shift begins
+    def __init__(self, folded: str, squeezed: str) -> None:
+        self._folded = folded
+        self.text = squeezed
+        self._starts: list[int] | None = None  # squeezed offsets where a new shift begins
         self._shifts: list[int] = [0]  # spaces dropped before them
-        if "  " not in folded:
-            self.text = folded
-            return
-        parts: list[str] = []
-        at, shift = 0, 0
-        for m in _SPACES.finditer(folded):
-            parts.append(folded[at : m.start() + 1])
-            self._starts.append(m.start() + 1 - shift)
-            shift += m.end() - m.start() - 1
-            self._shifts.append(shift)
-            at = m.end()
-        parts.append(folded[at:])
-        self.text = "".join(parts)
 
     def original(self, offset: int) -> int:
-        if len(self._starts) == 1:
+        if self.text is self._folded:
             return offset
+        if self._starts is None:  # built only for posts that hold a phrase: most stop before
+            self._starts = [0]
+            shift = 0
+            for m in _SPACES.finditer(self._folded):
+                self._starts.append(m.start() + 1 - shift)
+                shift += m.end() - m.start() - 1
+                self._shifts.append(shift)
         return offset + self._shifts[bisect_right(self._starts, offset) - 1]
 
 
 _SPACES = re.compile(r" {2,}")
+# Marks that folding turns into spaces beside a word: "the 'liberation' of", "« libérer »", "X — taken".
+QUOTE_MARKS = re.compile("[\"'«»“”„‘’`´‐‑‒–—―]")
 
 
-def scan(compiled: CompiledRules, folded: str, author: str | None, everything: bool = False) -> Scan:
+def scan(
+    compiled: CompiledRules, folded: str, author: str | None, everything: bool = False, quoted: bool = True
+) -> Scan:
     """Triggers that apply to this author, cues and actor names, with their offsets. Unless asked for
-    `everything`, a post with no trigger costs one pass over the trigger phrases and returns nothing."""
+    `everything`, a post with no trigger costs one pass over the trigger phrases and returns nothing.
+    `quoted`: whether the post has quote marks or dashes, which folding leaves as runs of spaces (runs
+    left by a blanked link need no squeezing: no phrase spans a link)."""
     found = Scan()
     rules = compiled.rules
     handle = author.lower() if author else None
-    squeezed = _Squeezed(folded)
-    if not everything and not compiled.regexes and not _has_trigger(compiled, squeezed.text, handle):
+    text = _SPACES.sub(" ", folded) if quoted else folded
+    if not everything and not compiled.regexes and not _has_trigger(compiled, text, handle):
         return found
     if len(compiled.automaton):
-        _every_phrase(compiled, squeezed, handle, found)
+        _every_phrase(compiled, _Squeezed(folded, text), handle, found)
     for rx in compiled.regexes:
         if not _reads(rules[rx.rule].accounts, handle):
             continue
@@ -144,16 +147,30 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
 
 
 def _has_trigger(compiled: CompiledRules, folded: str, handle: str | None) -> bool:
+    """Whether the post holds a trigger; an entering phrase only when a leaving cue stands there too."""
     if not len(compiled.trigger_automaton):
         return False
     rules = compiled.rules
+    entering = False
     for end, (key, patterns) in compiled.trigger_automaton.iter(folded):
         start = end - len(key) + 1
         for pattern in patterns:
             if _reads(rules[pattern.rule].accounts, handle) and _bounded(
                 folded, start, end + 1, pattern.prefix
             ):
-                return True
+                if not pattern.entering:
+                    return True
+                entering = True
+    return entering and _has_phrase(compiled.leaving_automaton, folded)
+
+
+def _has_phrase(automaton: ahocorasick.Automaton, folded: str) -> bool:
+    if not len(automaton):
+        return False
+    for end, (key, patterns) in automaton.iter(folded):
+        start = end - len(key) + 1
+        if any(_bounded(folded, start, end + 1, p.prefix) for p in patterns):
+            return True
     return False
 
 

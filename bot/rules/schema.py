@@ -99,8 +99,8 @@ class CueFamilies(Strict):
     leaving: list[Phrase] = Field(
         default_factory=list,
         description=(
-            "The holders left, the place unnamed (withdrew, pulled out, انسحاب): cancels nothing, but lets"
-            " the rule's `entering` phrases count"
+            "The holders left or lost it, the place unnamed (withdrew, pulled out, انسحاب, a new flag"
+            " raised): cancels nothing, but lets the rule's `entering` phrases count"
         ),
     )
 
