@@ -123,19 +123,24 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
     folded, back = squeezed.text, squeezed.original
     for last, (key, patterns) in compiled.automaton.iter(folded):
         first = last - len(key) + 1
-        start, end = back(first), back(last)
+        if not _bounded(folded, first, last + 1, True):
+            continue
+        whole = _bounded(folded, first, last + 1, False)
+        start = end = -1
         for pattern in patterns:
-            if not _bounded(folded, first, last + 1, pattern.prefix):
+            if not (whole or pattern.prefix):
                 continue
+            if start < 0:
+                start, end = back(first), back(last) + 1
             if isinstance(pattern, CuePattern):
-                found.cues.append(CueHit(start, end + 1, pattern))
+                found.cues.append(CueHit(start, end, pattern))
             elif isinstance(pattern, ActorPattern):
-                found.actors.append(ActorMention(start, end + 1, pattern.actor))
+                found.actors.append(ActorMention(start, end, pattern.actor))
             elif _reads(rules[pattern.rule].accounts, handle):
                 found.triggers.append(
                     Hit(
                         start,
-                        end + 1,
+                        end,
                         pattern.rule,
                         pattern.lang,
                         pattern.place,
