@@ -11,13 +11,14 @@ import ahocorasick
 import re2
 
 from bot.rules.gazetteer import PlaceIndex, place_index
-from bot.rules.inflect import expand_phrase
-from bot.rules.schema import PLACE_SLOT, PlaceWords, RegexTrigger, Rule, RulesFile, compile_regex
+from bot.rules.inflect import declined_name, expand_phrase
+from bot.rules.schema import PLACE_SLOT, Actor, PlaceWords, RegexTrigger, Rule, RulesFile, compile_regex
 from bot.rules.text import fold_phrase
 from bot.sources.accounts import author_key
 
 Direction = Literal["before", "after", "any"]
 SHARED = -1  # rule index of cues that apply to every rule
+LEAVING = "leaving"  # the cue family that lets an entering phrase count
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class TriggerPattern:
     place: Direction
     prefix: bool  # the last word may continue ("захвати*")
     withdrawal: bool = False  # the holders leaving: an actor as its subject is the side that left
+    entering: bool = False  # a force entering: a report only beside a `leaving` cue
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,8 @@ class CompiledRules:
     automaton: ahocorasick.Automaton
     # The trigger phrases alone: most posts hold none, and one pass over this says so.
     trigger_automaton: ahocorasick.Automaton
+    # The `leaving` cues alone: an entering phrase ("entered", "وارد") is common, and counts only beside one.
+    leaving_automaton: ahocorasick.Automaton
     regexes: list[RegexPattern]
     places: PlaceIndex
     context: PlaceContext
@@ -152,34 +156,51 @@ def _withdrawal_wins(
 def _add_triggers(add: Callable[[str, TriggerPattern], None], idx: int, rule: Rule) -> list[RegexPattern]:
     """Every inflected form of the rule's trigger and withdrawal phrases; its regexes, returned."""
     regexes: list[RegexPattern] = []
-    listed = [(lang, t, False) for lang, ts in rule.triggers.items() for t in ts]
-    listed += [(lang, t, True) for lang, ts in rule.withdrawal.items() for t in ts]
-    for lang, trigger, withdrawal in listed:
+    listed = [(lang, t, "") for lang, ts in rule.triggers.items() for t in ts]
+    listed += [(lang, t, "withdrawal") for lang, ts in rule.withdrawal.items() for t in ts]
+    listed += [(lang, t, "entering") for lang, ts in rule.entering.items() for t in ts]
+    for lang, trigger, sort in listed:
         if isinstance(trigger, RegexTrigger):
             regexes.append(RegexPattern(idx, lang, compile_regex(trigger.regex), trigger.place))
             continue
         for phrase in expand_phrase(trigger, lang):
             key, place, prefix = _split_phrase(phrase)
-            add(key, TriggerPattern(idx, lang, trigger, place, prefix, withdrawal))
+            pattern = TriggerPattern(
+                idx, lang, trigger, place, prefix, sort == "withdrawal", sort == "entering"
+            )
+            add(key, pattern)
     return regexes
+
+
+def _actor_names(actor: Actor) -> set[str]:
+    """Every name of an actor, Russian and Ukrainian ones in every case ("под контролем российских
+    войск", "росіянами")."""
+    names = {actor.name, *(n for names in actor.names.values() for n in names)}
+    for lang in ("ru", "uk"):
+        names.update(form for name in actor.names.get(lang, []) for form in declined_name(fold_phrase(name)))
+    return names
 
 
 def _automata(
     entries: dict[str, list[TriggerPattern | CuePattern | ActorPattern]],
-) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton]:
-    """Every phrase in one automaton, and the trigger phrases alone in a second one."""
+) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton, ahocorasick.Automaton]:
+    """Every phrase in one automaton, the trigger phrases alone in a second, the leaving cues in a third."""
     automaton = ahocorasick.Automaton()
     trigger_automaton = ahocorasick.Automaton()
+    leaving_automaton = ahocorasick.Automaton()
     for key, found in entries.items():
         patterns = tuple(_withdrawal_wins(found))
         automaton.add_word(key, (key, patterns))
         triggers = tuple(p for p in patterns if isinstance(p, TriggerPattern))
         if triggers:
             trigger_automaton.add_word(key, (key, triggers))
-    for built in (automaton, trigger_automaton):
+        leaving = tuple(p for p in patterns if isinstance(p, CuePattern) and p.family == LEAVING)
+        if leaving:
+            leaving_automaton.add_word(key, (key, leaving))
+    for built in (automaton, trigger_automaton, leaving_automaton):
         if len(built):
             built.make_automaton()
-    return automaton, trigger_automaton
+    return automaton, trigger_automaton, leaving_automaton
 
 
 def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> CompiledRules:
@@ -200,7 +221,7 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
     for lang, cue_families in source.cues.items():
         add_cues(SHARED, lang, cue_families.model_dump())
     for actor in source.actors:
-        for name in {actor.name, *(n for names in actor.names.values() for n in names)}:
+        for name in _actor_names(actor):
             key, _, prefix = _split_phrase(name)
             add(key, ActorPattern(actor.name, prefix))
     for idx, rule in enumerate(source.rules):
@@ -211,7 +232,7 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
         rules.append(
             CompiledRule(rule, _account_handles(rule, source), blockers, frozenset(rule.exclude_places))
         )
-    automaton, trigger_automaton = _automata(entries)
+    automaton, trigger_automaton, leaving_automaton = _automata(entries)
     trust = {
         author_key(handle): group.trust
         for group in source.account_groups.values()
@@ -222,6 +243,7 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
         rules=rules,
         automaton=automaton,
         trigger_automaton=trigger_automaton,
+        leaving_automaton=leaving_automaton,
         regexes=regexes,
         places=places if places is not None else place_index(source.gazetteer),
         context=PlaceContext.from_words(source.place_words),

@@ -18,12 +18,12 @@ from itertools import pairwise
 
 from bot.posts import Post
 from bot.rules.actors import ActorMention, actor_for
-from bot.rules.compiled import CompiledRules
+from bot.rules.compiled import LEAVING, SHARED, CompiledRules
 from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
 from bot.rules.places import PlaceFinder, PlaceSpan, PostWords, Walk
-from bot.rules.scan import Hit, Scan, cancel_reason, partial_reason, scan
+from bot.rules.scan import DENIAL, QUOTE_MARKS, Hit, Scan, cancel_reason, partial_reason, scan
 from bot.rules.text import Token, blank_handles_and_links, fold, nfc, sentence_ends, tokenize
 from bot.rules.trace import CueNote, Trace, TriggerNote
 
@@ -36,6 +36,9 @@ REFERENCE_REACH = 4
 # Verb-final languages put time, manner and the agent between the city and its verb ("X, after two
 # days of street fighting, by the Taliban fell"): the walk back from their verbs may go twice as far.
 VERB_FINAL = frozenset({"fa", "ps"})
+# Where the side that leaves is named right before its withdrawal ("the RSF pulled out of X"); Arabic
+# names it after ("بعد انسحاب الجيش"), Persian and Pashto far before the final verb.
+SUBJECT_FIRST = frozenset({"en", "fr", "ru", "uk"})
 
 
 @dataclass
@@ -52,6 +55,7 @@ class _Reading:
     """One post as the engine reads it: its text, what the scan found, sentences and words."""
 
     text: str
+    folded: str
     found: Scan
     ends: list[int]
     words: PostWords
@@ -90,7 +94,8 @@ class Detector:
         the scan: no sentence splitting, no tokens)."""
         text = nfc(post.text)
         folded = blank_handles_and_links(text, fold(text))
-        found = scan(self.compiled, folded, post.author, everything=trace is not None)
+        quoted = "  " in folded and QUOTE_MARKS.search(text) is not None
+        found = scan(self.compiled, folded, post.author, everything=trace is not None, quoted=quoted)
         if not found.triggers and trace is None:
             return None
         ends = sentence_ends(folded)
@@ -102,18 +107,33 @@ class Detector:
         actor_tokens = _actor_tokens(found.actors, tokens)
         words = PostWords(tokens, text, self._countries(tokens, actor_tokens), actor_tokens, trace)
         year = (post.created_at or self._now or datetime.now(UTC)).year
-        return _Reading(text, found, ends, words, year)
+        return _Reading(text, folded, found, ends, words, year)
 
     def _match(self, post: Post, r: _Reading) -> list[Match]:
         trace = r.words.trace
         results: dict[tuple[int, int, str], _Found] = {}
         lang: str | None = None
+        leaving = tuple(h.start for h in r.found.triggers if h.withdrawal and h.lang in SUBJECT_FIRST)
+        readings: list[list[PlaceSpan]] = []
+        left = {c.cue.rule for c in r.found.cues if c.cue.family == LEAVING}
         for n, hit in enumerate(r.found.triggers):
             if trace is not None:
                 trace.current = n
-            for span in self._spans_of(hit, r.found, r.words, r.ends, r.year):
+            if hit.entering and not left & {SHARED, hit.rule}:
+                readings.append([])  # "forces entered X" alone: fighting inside, not yet a fall
+                if trace is not None:
+                    trace.cancelled[n] = "an entry, and the post does not say the holders left"
+                continue
+            readings.append(self._spans_of(hit, r.found, r.words, r.ends, r.year))
+        nearest = _nearest_reading(r.found.triggers, readings)
+        for n, hit in enumerate(r.found.triggers):
+            for span in readings[n]:
+                if span.gap > nearest[(hit.start, hit.end, hit.rule)]:
+                    continue  # "Addis-Abeba annonce avoir repris Dessie": the verb's object, not its subject
                 lang = lang or detect_language(r.text, post.lang) or hit.lang
-                actor = actor_for(r.found.actors, (hit.start, hit.end), hit.withdrawal, r.ends)
+                actor = actor_for(
+                    r.found.actors, (hit.start, hit.end), hit.withdrawal, r.ends, r.folded, leaving
+                )
                 self._record(results, hit, span, r.words, lang, actor)
         return self._matches(post, results, lang)
 
@@ -122,8 +142,8 @@ class Detector:
         denied: dict[tuple[str, int | None, str], Denial] = {}
         for hit in r.found.triggers:
             sentence = bisect_right(r.ends, hit.start)
-            why = cancel_reason(self.compiled, hit, sentence, r.found.cues, r.ends, r.text, r.year)
-            if not why.endswith("(denial) in the same sentence"):
+            cancel = cancel_reason(self.compiled, hit, sentence, r.found.cues, r.ends, r.text, r.year)
+            if cancel is None or cancel.family != DENIAL:
                 continue
             for span in self._places_near(hit, r.words, sentence):
                 rule = self.compiled.rules[hit.rule].rule.id
@@ -136,14 +156,15 @@ class Detector:
         """The places this trigger reports, unless a cue of its sentence (or the place's) cancels it."""
         trace, text = words.trace, words.text
         sentence = bisect_right(ends, hit.start)
-        why = cancel_reason(self.compiled, hit, sentence, found.cues, ends, text, year)
+        cancel = cancel_reason(self.compiled, hit, sentence, found.cues, ends, text, year)
+        why = cancel.why if cancel else ""
         spans: list[PlaceSpan] = []
         for span in [] if why else self._places_near(hit, words, sentence):
             named_in = words.tokens[span.first].sentence
             if named_in != sentence:
-                why = cancel_reason(self.compiled, hit, named_in, found.cues, ends, text, year)
-                if why:  # "On this day in 2014, ISIS swept into Mosul. … how the city fell"
-                    why += " (where the place the city refers to is named)"
+                there = cancel_reason(self.compiled, hit, named_in, found.cues, ends, text, year)
+                if there:  # "On this day in 2014, ISIS swept into Mosul. … how the city fell"
+                    why = there.why + " (where the place the city refers to is named)"
                     continue
             tokens = words.tokens
             place = (tokens[span.first].start, tokens[span.last].end)
@@ -287,6 +308,18 @@ class Detector:
             rule = rules[cue.cue.rule].rule.id if cue.cue.rule >= 0 else None
             trace.cues.append(CueNote(cue.start, cue.end, cue.cue.family, cue.cue.phrase, rule))
         trace.actors = [(m.start, m.end, m.actor) for m in found.actors]
+
+
+def _nearest_reading(hits: list[Hit], readings: list[list[PlaceSpan]]) -> dict[tuple[int, int, int], int]:
+    """For each trigger word, the smallest gap any of its readings found a place at. One verb read
+    both ways ("captured {place}", "{place} captured") names the place nearest it: the other side
+    holds its subject ("Chin resistance forces say they have captured Falam")."""
+    nearest: dict[tuple[int, int, int], int] = {}
+    for hit, spans in zip(hits, readings, strict=True):
+        key = (hit.start, hit.end, hit.rule)
+        best = min((s.gap for s in spans), default=1_000)
+        nearest[key] = min(nearest.get(key, 1_000), best)
+    return nearest
 
 
 def _actor_tokens(mentions: list[ActorMention], tokens: list[Token]) -> frozenset[int]:

@@ -27,7 +27,7 @@ from bot.rules.text import fold_phrase, script_of
 log = logging.getLogger(__name__)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 10
+INDEX_FORMAT = 13
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, ~10 s)…"
@@ -56,6 +56,11 @@ _CYRILLIC_ENDINGS = tuple(
     )
 )
 _ARABIC_PROCLITICS = "وبلف"
+# Letters Russian and Ukrainian write differently for one sound in a foreign name (и/і/ы, е/є/э;
+# the soft and hard signs come and go): read alike in declined forms.
+_ONE_SPELLING = str.maketrans(
+    {"і": "и", "ї": "и", "ы": "и", "є": "е", "э": "е", "ґ": "г", "ь": None, "ъ": None}
+)
 # Arabic-script names of small towns far from where Arabic, Persian or Pashto is written are mostly
 # transliterations that collide with everyday words there (سله in وسله, نیول, دری): such a name
 # counts only for a large city.
@@ -113,12 +118,16 @@ class PlaceIndex:
 
 
 def cyrillic_stem(word: str) -> str:
+    """The word without its case ending, in letters Russian and Ukrainian spell alike: a town known
+    by its Russian name is found in Ukrainian ("Увира" -> "Увіру") and the other way round."""
+    if not word or word[-1] < "\u0400":
+        return word  # not Cyrillic: most words of most posts
     if len(word) < 4 or not ("а" <= word[-1] <= "я" or word[-1] in "іїєґ"):
-        return word
+        return word.translate(_ONE_SPELLING)
     for ending in _CYRILLIC_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 3:
-            return word[: -len(ending)]
-    return word
+            return word[: -len(ending)].translate(_ONE_SPELLING)
+    return word.translate(_ONE_SPELLING)
 
 
 @cache
@@ -213,10 +222,13 @@ class _IndexBuilder:
                     keys.append(folded[2:])  # الموصل is also written موصل
                 if " " in folded:
                     keys.append(folded.replace(" ", ""))  # پل خمری is also written پلخمری
-            for key in keys:
+            # exclude_names holds for derived keys too: "Меру" must not come back as the stem "мер"
+            for key in keys[:1] + [k for k in keys[1:] if k not in self.excluded]:
                 self._add_key(self._names, key, idx)
             if script_of(raw) == "cyrillic":
-                self._add_key(self._stems, " ".join(cyrillic_stem(w) for w in folded.split(" ")), idx)
+                stem = " ".join(cyrillic_stem(w) for w in folded.split(" "))
+                if stem not in self.excluded:
+                    self._add_key(self._stems, stem, idx)
             if not trusted and _needs_capital(raw, folded):
                 self._needs_capital.add(folded)
 

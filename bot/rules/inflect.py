@@ -78,6 +78,46 @@ def french_forms(lemma: str) -> tuple[str, ...]:
 
 _FORMS = {"en": english_forms, "fr": french_forms}
 
+_CYRILLIC_VOWELS = frozenset("аеёиоуыэюяіїє")
+# A past verb written in one person of rules.yaml stands for all: захватили, захватил, захватила.
+_PAST_ENDINGS = ("ли", "ла", "ло")
+_MASCULINE_PAST = {"ru": "л", "uk": "в"}
+# An English auxiliary in "{place} is taken" may carry an adverb: "X is fully liberated", "X was now
+# effectively in the hands of"; French too: "X est désormais sous le contrôle".
+_AUXILIARIES = {
+    "en": ("is", "was", "has been", "have been", "had been", "are", "were", "is now"),
+    "fr": ("est", "a été", "sont", "ont été", "est passée", "est tombée"),
+}
+_ADVERBS = {
+    "en": ("fully", "now", "completely", "entirely", "effectively", "finally", "officially", "totally"),
+    "fr": ("désormais", "totalement", "entièrement", "complètement", "officiellement", "définitivement"),
+}
+
+
+def slavic_forms(word: str, lang: str) -> tuple[str, ...]:
+    """A Russian or Ukrainian word of a trigger in every person of the past (захватили -> захватил,
+    захватила, захватило), and in Ukrainian with both spellings of the initial в/у (впав, упав)."""
+    forms = [word]
+    if not word.endswith("*") and len(word) >= 5 and word.endswith(_PAST_ENDINGS):
+        stem = word[:-2]
+        forms += [stem + e for e in (*_PAST_ENDINGS, _MASCULINE_PAST[lang]) if stem + e != word]
+    if lang == "uk":
+        for form in list(forms):
+            if form[:1] in ("в", "у") and (len(form) == 1 or form[1] not in _CYRILLIC_VOWELS):
+                forms.append(("у" if form[0] == "в" else "в") + form[1:])
+    return tuple(dict.fromkeys(forms))
+
+
+def _with_adverbs(phrase: str, lang: str) -> list[str]:
+    """The phrase, and when it says "{place} <auxiliary> ..." the same with an adverb after it."""
+    out = [phrase]
+    for aux in _AUXILIARIES.get(lang, ()):
+        head = "{place} " + aux + " "
+        if phrase.startswith(head):
+            rest = phrase[len(head) :]
+            out += [head + adverb + " " + rest for adverb in _ADVERBS[lang] if not rest.startswith(adverb)]
+    return out
+
 
 def word_forms(lemma: str, lang: str) -> tuple[str, ...]:
     """Every form of `lemma` in `lang`; languages without a table keep the word as written."""
@@ -86,9 +126,56 @@ def word_forms(lemma: str, lang: str) -> tuple[str, ...]:
 
 
 def expand_phrase(phrase: str, lang: str) -> list[str]:
-    """`phrase` with every <lemma> replaced by each of its forms: one phrase per combination."""
-    parts = _LEMMA.split(phrase)
-    if len(parts) == 1:
-        return [phrase]
-    choices = [(part,) if i % 2 == 0 else word_forms(part, lang) for i, part in enumerate(parts)]
-    return ["".join(combo) for combo in product(*choices)]
+    """`phrase` with every <lemma> replaced by each of its forms (one phrase per combination); Russian
+    and Ukrainian past verbs in every person; an adverb after an auxiliary."""
+    if lang in _MASCULINE_PAST:
+        words = phrase.split(" ")
+        return [" ".join(combo) for combo in product(*(slavic_forms(w, lang) for w in words))]
+    out: list[str] = []
+    for variant in _with_adverbs(phrase, lang):
+        parts = _LEMMA.split(variant)
+        if len(parts) == 1:
+            out.append(variant)
+            continue
+        choices = [(part,) if i % 2 == 0 else word_forms(part, lang) for i, part in enumerate(parts)]
+        out += ["".join(combo) for combo in product(*choices)]
+    return out
+
+
+# Case endings of Russian and Ukrainian nouns and adjectives, longest first: an actor's name is
+# declined like any other ("российские войска", "российских войск", "российскими войсками").
+_CASE_ENDINGS = tuple(
+    sorted(
+        set(
+            (
+                "ами ями ими ыми ого его ому ему ая яя ую юю ое ее ие ые ий ый ій их ых им ым ої ою ею ой ей "
+                "ом ем ам ям ах ях ов ев ів а я ы и і у ю е о"
+            ).split()
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+_SHORTEST_STEM = 4
+
+
+def _case_stem(word: str, shortest: int = _SHORTEST_STEM) -> str:
+    for ending in _CASE_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= shortest:
+            return word[: -len(ending)]
+    return word
+
+
+def declined_name(name: str) -> list[str]:
+    """A Russian or Ukrainian name (folded words) in every case: its first word with each case
+    ending, its last word as a prefix ("российск* войск*" without the star inside). A name with a
+    short word or an abbreviation (ВСУ, ЗС РФ) stays as written."""
+    words = name.split(" ")
+    if len(words[-1]) < _SHORTEST_STEM or not all(w.isalpha() for w in (words[0], words[-1])):
+        return [name]
+    last = _case_stem(words[-1]) + "*"
+    if len(words) == 1:
+        return [last]
+    first = _case_stem(words[0], 3)
+    firsts = dict.fromkeys([words[0], first, *(first + e for e in _CASE_ENDINGS)])
+    return [" ".join([f, *words[1:-1], last]) for f in firsts]

@@ -19,6 +19,9 @@ from bot.rules.trace import Trace
 # The longest aside walked over back to a place: "X, the country's fourth largest city and ..., fell".
 APPOSITION_MAX_WORDS = 30
 _CLOSING_MARKS = frozenset(")]")
+_HYPHENS = frozenset("-‐‑")
+# A name that stands for a place, but not the one taken here ("governor of Sar-e Pul").
+REJECTED = Place(None, "", "", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,9 @@ class PlaceFinder:
             if not walk.inside(j) or not walk.inside(j - 1):
                 return i
             if walk.words.clause_mark_before(j):
+                tokens = walk.words.tokens
+                if ":" in walk.words.text[tokens[j - 1].end : tokens[j].start]:
+                    return i  # "Cabo Delgado: troops pulled out …, it has been lost": a heading, no aside
                 k = j - 1
                 while walk.inside(k - 1) and walk.words.tokens[k].text in self.context.filler:
                     k -= 1  # "Maimana city, which held out for weeks, fell"
@@ -150,11 +156,15 @@ class PlaceFinder:
             if not (walk.inside(lo) and walk.inside(hi)):
                 continue
             found = self._name_at(walk.words, lo, hi, quiet)
+            if found is REJECTED:
+                return None  # "governor of Sar-e Pul" is not Pul either, "Chin State" not Chin
             if found is not None:
                 return found, lo, hi
         return None
 
     def _name_at(self, words: PostWords, lo: int, hi: int, quiet: bool) -> Place | None:
+        """The place these words name, None when they name none, REJECTED when they name one that
+        is not the place taken here (a shorter name inside them is not either)."""
         tokens = words.tokens
         names = [t.text for t in tokens[lo : hi + 1]]
         capital = self.index.province_capital(names) if self._after_capital_of(tokens, lo) else None
@@ -163,6 +173,9 @@ class PlaceFinder:
             return capital
         found = self.index.candidates(names)
         if found is None:
+            return None
+        if _inside_hyphenated(words, lo, hi):
+            self._note(words, lo, hi, "", quiet, False, "part of a longer hyphenated name (Абу-Кемаль)")
             return None
         candidates, declined = found
         place = self._preferred(candidates, words.countries)
@@ -175,7 +188,7 @@ class PlaceFinder:
             why = "an actor's name ('Moscow claims', 'Syrian army'), not a place"
         if why:
             self._note(words, lo, hi, place.name, quiet, False, why)
-            return None
+            return REJECTED
         self._note(words, lo, hi, place.name, quiet, True, "matched")
         return place
 
@@ -240,6 +253,20 @@ def _by_length(phrases: frozenset[tuple[str, ...]]) -> tuple[tuple[int, frozense
     """The phrases grouped by their number of words, so a check is one set lookup per length."""
     lengths = sorted({len(p) for p in phrases})
     return tuple((n, frozenset(p for p in phrases if len(p) == n)) for n in lengths)
+
+
+def _inside_hyphenated(words: PostWords, lo: int, hi: int) -> bool:
+    """Whether tokens lo..hi are only part of a hyphenated name ("Абу" in "Абу-Кемаль", "Хан" in
+    "Хан-Шейхун"): the whole compound is one name, and a part of it names some other town."""
+    text, tokens = words.text, words.tokens
+    end, start = tokens[hi].end, tokens[lo].start
+    after = end + 1 < len(text) and text[end] in _HYPHENS and text[end + 1].isupper()
+    if after:
+        return True  # "Rutshuru-centre" and "Kyiv-based" are still Rutshuru and Kyiv
+    if start < 2 or text[start - 1] not in _HYPHENS or not text[start - 2].isalpha():
+        return False
+    word = lo - 1 if lo > 0 else lo
+    return text[tokens[word].start].isupper()  # "pro-Kyiv" is Kyiv
 
 
 def _stop(words: PostWords, step: int, reason: str) -> None:

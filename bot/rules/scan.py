@@ -3,15 +3,21 @@ whether a cue (or an earlier year) cancels a trigger."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+import ahocorasick
+
 from bot.rules.actors import ActorMention
-from bot.rules.compiled import SHARED, ActorPattern, CompiledRules, CuePattern, Direction
+from bot.rules.compiled import LEAVING, SHARED, ActorPattern, CompiledRules, CuePattern, Direction
 from bot.rules.text import clause_around, clause_bounds, is_word_char, years_in
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
+# A past cue ending in "after" ("months after", "un an après") that follows the trigger dates an earlier
+# event the report measures from, not the report (folded).
+_AFTER = frozenset({"after", "apres", "بعد", "после", "після", "پس", "وروسته"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +29,7 @@ class Hit:
     place: Direction
     phrase: str
     withdrawal: bool = False
+    entering: bool = False  # counts only when the post says the holders left (a `leaving` cue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,21 @@ class CueHit:
     cue: CuePattern
 
 
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Why a trigger does not count: the cue family that cancelled it (or "year") and a sentence for
+    people. The family is data, so a denial is known by its family, never by the wording."""
+
+    family: str
+    why: str
+
+
+YEAR = "year"
+QUESTION = "question"
+DENIAL = "denial"
+PAST = "past"
+
+
 @dataclass
 class Scan:
     triggers: list[Hit] = field(default_factory=list)
@@ -39,16 +61,53 @@ class Scan:
     actors: list[ActorMention] = field(default_factory=list)
 
 
-def scan(compiled: CompiledRules, folded: str, author: str | None, everything: bool = False) -> Scan:
+class _Squeezed:
+    """The folded text with runs of spaces read as one, and the way back to the folded offsets.
+
+    Folding turns quotes and dashes into spaces, so "the 'liberation' of X" and "« libérer »" leave
+    two spaces where a phrase has one; the automaton reads the squeezed text, offsets stay the post's."""
+
+    __slots__ = ("_folded", "_shifts", "_starts", "text")
+
+    def __init__(self, folded: str, squeezed: str) -> None:
+        self._folded = folded
+        self.text = squeezed
+        self._starts: list[int] | None = None  # squeezed offsets where a new shift begins
+        self._shifts: list[int] = [0]  # spaces dropped before them
+
+    def original(self, offset: int) -> int:
+        if self.text is self._folded:
+            return offset
+        if self._starts is None:  # built only for posts that hold a phrase: most stop before
+            self._starts = [0]
+            shift = 0
+            for m in _SPACES.finditer(self._folded):
+                self._starts.append(m.start() + 1 - shift)
+                shift += m.end() - m.start() - 1
+                self._shifts.append(shift)
+        return offset + self._shifts[bisect_right(self._starts, offset) - 1]
+
+
+_SPACES = re.compile(r" {2,}")
+# Marks that folding turns into spaces beside a word: "the 'liberation' of", "« libérer »", "X — taken".
+QUOTE_MARKS = re.compile("[\"'«»“”„‘’`´‐‑‒–—―]")
+
+
+def scan(
+    compiled: CompiledRules, folded: str, author: str | None, everything: bool = False, quoted: bool = True
+) -> Scan:
     """Triggers that apply to this author, cues and actor names, with their offsets. Unless asked for
-    `everything`, a post with no trigger costs one pass over the trigger phrases and returns nothing."""
+    `everything`, a post with no trigger costs one pass over the trigger phrases and returns nothing.
+    `quoted`: whether the post has quote marks or dashes, which folding leaves as runs of spaces (runs
+    left by a blanked link need no squeezing: no phrase spans a link)."""
     found = Scan()
     rules = compiled.rules
     handle = author.lower() if author else None
-    if not everything and not compiled.regexes and not _has_trigger(compiled, folded, handle):
+    text = _SPACES.sub(" ", folded) if quoted else folded
+    if not everything and not compiled.regexes and not _has_trigger(compiled, text, handle):
         return found
     if len(compiled.automaton):
-        _every_phrase(compiled, folded, handle, found)
+        _every_phrase(compiled, _Squeezed(folded, text), handle, found)
     for rx in compiled.regexes:
         if not _reads(rules[rx.rule].accounts, handle):
             continue
@@ -59,42 +118,64 @@ def scan(compiled: CompiledRules, folded: str, author: str | None, everything: b
     return found
 
 
-def _every_phrase(compiled: CompiledRules, folded: str, handle: str | None, found: Scan) -> None:
+def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | None, found: Scan) -> None:
     rules = compiled.rules
-    for end, (key, patterns) in compiled.automaton.iter(folded):
-        start = end - len(key) + 1
+    folded, back = squeezed.text, squeezed.original
+    for last, (key, patterns) in compiled.automaton.iter(folded):
+        first = last - len(key) + 1
+        if not _bounded(folded, first, last + 1, True):
+            continue
+        whole = _bounded(folded, first, last + 1, False)
+        start = end = -1
         for pattern in patterns:
-            if not _bounded(folded, start, end + 1, pattern.prefix):
+            if not (whole or pattern.prefix):
                 continue
+            if start < 0:
+                start, end = back(first), back(last) + 1
             if isinstance(pattern, CuePattern):
-                found.cues.append(CueHit(start, end + 1, pattern))
+                found.cues.append(CueHit(start, end, pattern))
             elif isinstance(pattern, ActorPattern):
-                found.actors.append(ActorMention(start, end + 1, pattern.actor))
+                found.actors.append(ActorMention(start, end, pattern.actor))
             elif _reads(rules[pattern.rule].accounts, handle):
                 found.triggers.append(
                     Hit(
                         start,
-                        end + 1,
+                        end,
                         pattern.rule,
                         pattern.lang,
                         pattern.place,
                         pattern.phrase,
                         pattern.withdrawal,
+                        pattern.entering,
                     )
                 )
 
 
 def _has_trigger(compiled: CompiledRules, folded: str, handle: str | None) -> bool:
+    """Whether the post holds a trigger; an entering phrase only when a leaving cue stands there too."""
     if not len(compiled.trigger_automaton):
         return False
     rules = compiled.rules
+    entering = False
     for end, (key, patterns) in compiled.trigger_automaton.iter(folded):
         start = end - len(key) + 1
         for pattern in patterns:
             if _reads(rules[pattern.rule].accounts, handle) and _bounded(
                 folded, start, end + 1, pattern.prefix
             ):
-                return True
+                if not pattern.entering:
+                    return True
+                entering = True
+    return entering and _has_phrase(compiled.leaving_automaton, folded)
+
+
+def _has_phrase(automaton: ahocorasick.Automaton, folded: str) -> bool:
+    if not len(automaton):
+        return False
+    for end, (key, patterns) in automaton.iter(folded):
+        start = end - len(key) + 1
+        if any(_bounded(folded, start, end + 1, p.prefix) for p in patterns):
+            return True
     return False
 
 
@@ -124,19 +205,43 @@ def cancel_reason(
     ends: list[int],
     text: str,
     year: int,
-) -> str:
-    """Why the trigger does not count in this sentence ('' when nothing cancels it). Partial-control
-    cues are left to `partial_reason`: they reach only the clause of the trigger and its place."""
+) -> Cancel | None:
+    """Why the trigger does not count in this sentence (None when nothing cancels it). Partial-control
+    cues are left to `partial_reason`: they reach only the clause of the trigger and its place.
+
+    A past cue in a clause *after* the trigger's is background to a report, not the report's time
+    ("Hit is liberated, 18 months after Daesh overran it"; "reprise par l'armée, un an après sa
+    chute"); before the trigger or in its clause it dates the event ("On this day in 2014, … fell")."""
+    if _asked(text, ends, sentence):
+        return Cancel(QUESTION, "the sentence is a question ('Has X fallen?')")
+    clause_end: int | None = None
     for cue in cues:
-        if cue.cue.family == PARTIAL:
+        if cue.cue.family in (PARTIAL, LEAVING):
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
-            return f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
+            if cue.cue.family == PAST and cue.start >= hit.end:
+                if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
+                    continue  # "liberated from ISIS seven months after it was lost": the loss is earlier
+                if clause_end is None:
+                    clause_end = clause_bounds(text, hit.start, hit.end)[1]
+                if cue.start >= clause_end:
+                    continue
+            return Cancel(
+                cue.cue.family, f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
+            )
     if compiled.rules[hit.rule].rule.cancel_on_past_year:
         earlier = [y for y in years_in(clause_around(text, hit.start, hit.end)) if y < year]
         if earlier:
-            return f"the year {earlier[0]} in the same clause is before the post's ({year})"
-    return ""
+            return Cancel(YEAR, f"the year {earlier[0]} in the same clause is before the post's ({year})")
+    return None
+
+
+def _asked(text: str, ends: list[int], sentence: int) -> bool:
+    """Whether the sentence ends with a question mark ("Has X fallen?"): a question reports nothing."""
+    if sentence >= len(ends):
+        return False
+    end = ends[sentence]
+    return any(mark in text[max(0, end - 3) : end] for mark in "?؟")
 
 
 def partial_reason(

@@ -31,7 +31,7 @@ GeonameId = Annotated[int, Field(ge=1, le=2_000_000_000, description="GeoNames i
 Population = Annotated[int, Field(ge=0, le=100_000_000)]  # more than the largest city (~37 million)
 MINUTES_IN_A_YEAR = 525_600
 
-CUE_FAMILIES = ("hedge", "denial", "past", "other_sense", "partial")
+CUE_FAMILIES = ("hedge", "denial", "past", "other_sense", "partial", "leaving")
 # A placeholder-like mark that is not exactly {place}: "{place", "{plase}", "place}", "{ place }".
 _STRAY_SLOT = re.compile(r"\{[^{}]*\}?|\}")
 # An inflected word: "<seize> {place}" stands for seize, seizes, seized, seizing (bot/rules/inflect.py).
@@ -95,6 +95,13 @@ class CueFamilies(Strict):
     )
     partial: list[Phrase] = Field(
         default_factory=list, description="Partial control: half of the city, a district, the airport"
+    )
+    leaving: list[Phrase] = Field(
+        default_factory=list,
+        description=(
+            "The holders left or lost it, the place unnamed (withdrew, pulled out, انسحاب, a new flag"
+            " raised): cancels nothing, but lets the rule's `entering` phrases count"
+        ),
     )
 
 
@@ -239,6 +246,13 @@ class Rule(Strict):
         description=(
             "Language -> phrases of the holders leaving ('withdrew from {place}'): a report like any"
             " trigger, but an actor named as their subject is the side that left, not the one that took"
+        ),
+    )
+    entering: dict[LanguageCode, list[TriggerPhrase]] = Field(
+        default_factory=dict,
+        description=(
+            "Language -> phrases of a force entering a place ('entered {place}'): a report only when the"
+            " post also says the holders left (a `leaving` cue): 'X entered Y; the army withdrew'"
         ),
     )
     kind: Literal["fallen", "contested"] = Field(
