@@ -31,6 +31,8 @@ from bot.rules.trace import CueNote, Trace, TriggerNote
 PARTIAL_REACH = 3
 # Before a place a withdrawal names, these make it where the holders went ("retreated to Hayratan").
 DESTINATION_WORDS = frozenset({"to", "toward", "towards", "به", "الی", "الى", "к", "до", "vers"})
+# "in the city": the city is where something happened, not what was taken.
+LOCATIVE = frozenset({"in", "inside", "dans", "в", "у", "во", "في", "داخل", "در", "په"})
 # "the city", standing this many words from the trigger ("the city has now been fully liberated").
 REFERENCE_REACH = 4
 # Verb-final languages put time, manner and the agent between the city and its verb ("X, after two
@@ -271,14 +273,25 @@ class Detector:
         return tokens[max(lo, 0)].start, tokens[hi].end
 
     def _refers_back(self, hit: Hit, tokens: list[Token], first: int, last: int) -> bool:
-        """Whether 'the city' (or its like) stands right beside the trigger on the place's side."""
-        refs = self.compiled.context.references
-        beside: list[Token] = []
+        """Whether 'the city' (or its like) stands right beside the trigger on the place's side, as its
+        object: not after a word of place ("caught the commander in the city", "په ښار کې"), and with
+        no gap blocker between ("the villages around the city were taken")."""
+        context = self.compiled.context
+        sides: list[range] = []
         if hit.place in ("after", "any"):
-            beside += tokens[last + 1 : last + 1 + REFERENCE_REACH]
+            sides.append(range(last + 1, min(len(tokens), last + 1 + REFERENCE_REACH)))
         if hit.place in ("before", "any"):
-            beside += tokens[max(0, first - REFERENCE_REACH) : first]
-        return any(t.text in refs for t in beside)
+            sides.append(range(first - 1, max(-1, first - 1 - REFERENCE_REACH), -1))
+        for side in sides:
+            for i in side:
+                if tokens[i].text in context.references:
+                    # the word before it, unless that word is the trigger's own ("вошли в город")
+                    if i - 1 == last or i == 0 or tokens[i - 1].text not in LOCATIVE:
+                        return True
+                    break
+                if (tokens[i].text,) in context.near:
+                    break
+        return False
 
     def _countries(self, tokens: list[Token], actor_tokens: frozenset[int]) -> frozenset[str]:
         """The countries the post names ('Pokrovsk, Ukraine'), to settle a name several places share.
