@@ -215,8 +215,11 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
     def add_cues(rule_idx: int, lang: str, families: dict[str, list[str]]) -> None:
         for family, phrases in families.items():
             for phrase in phrases:
-                key, _, prefix = _split_phrase(phrase)
-                add(key, CuePattern(rule_idx, lang, family, phrase, prefix))
+                # the holders leaving, in every person of the past: вийшли, вийшов, вийшла; залишив
+                forms = expand_phrase(phrase, lang) if family == LEAVING else [phrase]
+                for form in forms:
+                    key, _, prefix = _split_phrase(form)
+                    add(key, CuePattern(rule_idx, lang, family, phrase, prefix))
 
     for lang, cue_families in source.cues.items():
         add_cues(SHARED, lang, cue_families.model_dump())

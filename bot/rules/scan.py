@@ -11,7 +11,7 @@ import ahocorasick
 
 from bot.rules.actors import ActorMention
 from bot.rules.compiled import LEAVING, SHARED, ActorPattern, CompiledRules, CuePattern, Direction
-from bot.rules.text import clause_around, clause_bounds, is_word_char, years_in
+from bot.rules.text import clause_bounds, dating_years, is_word_char
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
@@ -230,7 +230,8 @@ def cancel_reason(
                 cue.cue.family, f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
             )
     if compiled.rules[hit.rule].rule.cancel_on_past_year:
-        earlier = [y for y in years_in(clause_around(text, hit.start, hit.end)) if y < year]
+        opens = ends[sentence - 1] if 0 < sentence <= len(ends) else 0
+        earlier = [y for y in dating_years(text, opens, hit.start, hit.end) if y < year]
         if earlier:
             return Cancel(YEAR, f"the year {earlier[0]} in the same clause is before the post's ({year})")
     return None
