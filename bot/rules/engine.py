@@ -22,7 +22,7 @@ from bot.rules.compiled import LEAVING, SHARED, CompiledRules
 from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
-from bot.rules.places import PlaceFinder, PlaceSpan, PostWords, Walk
+from bot.rules.places import APPOSITION_MAX_WORDS, PlaceFinder, PlaceSpan, PostWords, Walk
 from bot.rules.scan import DENIAL, QUOTE_MARKS, Hit, Scan, cancel_reason, partial_reason, scan
 from bot.rules.text import Token, blank_handles_and_links, fold, nfc, sentence_ends, tokenize
 from bot.rules.trace import CueNote, Trace, TriggerNote
@@ -246,7 +246,9 @@ class Detector:
         if hit.place in ("before", "any"):
             back = gap * 2 if hit.lang in VERB_FINAL else gap
             places += self._finder.walk(Walk(words, sentence, -1, back, rule.blockers), first - 1)
-        if not places and self._refers_back(hit, tokens, first, last):
+        if not places and (
+            self._refers_back(hit, tokens, first, last) or self._aside_refers(hit, words, first)
+        ):
             earlier = self._finder.first_place_before(words, first)
             if earlier is not None:
                 place, lo, hi = earlier
@@ -271,6 +273,19 @@ class Detector:
                 counted += tokens[i].text not in filler
             lo, hi = (i, hi) if step < 0 else (lo, i)
         return tokens[max(lo, 0)].start, tokens[hi].end
+
+    def _aside_refers(self, hit: Hit, words: PostWords, first: int) -> bool:
+        """Whether 'the city' stands before an aside that ends right before the trigger ("Місто, яке ми
+        тримали понад два роки, втрачено"; "the town, held for two years, is lost")."""
+        if hit.place == "after" or not words.clause_mark_before(first):
+            return False
+        tokens = words.tokens
+        for j in range(first - 1, max(0, first - APPOSITION_MAX_WORDS), -1):
+            if tokens[j].sentence != tokens[first].sentence:
+                return False
+            if words.clause_mark_before(j):
+                return tokens[j - 1].text in self.compiled.context.references
+        return False
 
     def _refers_back(self, hit: Hit, tokens: list[Token], first: int, last: int) -> bool:
         """Whether 'the city' (or its like) stands right beside the trigger on the place's side, as its
