@@ -52,6 +52,7 @@ YEAR = "year"
 QUESTION = "question"
 DENIAL = "denial"
 PAST = "past"
+HEDGE = "hedge"
 
 
 @dataclass
@@ -219,6 +220,8 @@ def cancel_reason(
         if cue.cue.family in (PARTIAL, LEAVING):
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
+            if hit.withdrawal and cue.cue.family == HEDGE and cue.start >= hit.end:
+                continue  # "le retrait de X face à la menace d'encerclement": the threat is why they left
             if cue.cue.family == PAST and cue.start >= hit.end:
                 if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
                     continue  # "liberated from ISIS seven months after it was lost": the loss is earlier
