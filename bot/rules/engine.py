@@ -160,6 +160,8 @@ class Detector:
         sentence = bisect_right(ends, hit.start)
         cancel = cancel_reason(self.compiled, hit, sentence, found.cues, ends, text, year)
         why = cancel.why if cancel else ""
+        if not why and hit.closes and not _ends_clause(text, hit.end):
+            why = "the phrase must end its clause ('X наш.', not 'наш репортаж')"
         spans: list[PlaceSpan] = []
         for span in [] if why else self._places_near(hit, words, sentence):
             named_in = words.tokens[span.first].sentence
@@ -348,6 +350,15 @@ def _nearest_reading(hits: list[Hit], readings: list[list[PlaceSpan]]) -> dict[t
         best = min((s.gap for s in spans), default=1_000)
         nearest[key] = min(nearest.get(key, 1_000), best)
     return nearest
+
+
+_CLAUSE_CLOSERS = frozenset(".!?;:,،؛—–()…#\n")
+
+
+def _ends_clause(text: str, end: int) -> bool:
+    """Whether text[end:] begins, after spaces and quote marks, with a clause mark or ends there."""
+    rest = text[end:].lstrip(" \t\"'»”’")
+    return not rest or rest[0] in _CLAUSE_CLOSERS
 
 
 def _actor_tokens(mentions: list[ActorMention], tokens: list[Token]) -> frozenset[int]:

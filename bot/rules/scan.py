@@ -30,6 +30,7 @@ class Hit:
     phrase: str
     withdrawal: bool = False
     entering: bool = False  # counts only when the post says the holders left (a `leaving` cue)
+    closes: bool = False  # counts only where its clause ends ("Курахово наше." but not "наш репортаж")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,7 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
                         pattern.phrase,
                         pattern.withdrawal,
                         pattern.entering,
+                        pattern.closes,
                     )
                 )
 
