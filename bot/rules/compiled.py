@@ -30,6 +30,7 @@ class TriggerPattern:
     prefix: bool  # the last word may continue ("захвати*")
     withdrawal: bool = False  # the holders leaving: an actor as its subject is the side that left
     entering: bool = False  # a force entering: a report only beside a `leaving` cue
+    closes: bool = False  # written with a final '.': counts only where its clause ends ("Бахмут наш.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,7 @@ def _split_phrase(phrase: str) -> tuple[str, Direction, bool]:
         place, text = "before", text[len(PLACE_SLOT) :]
     elif text.endswith(PLACE_SLOT):
         place, text = "after", text[: -len(PLACE_SLOT)]
-    text = text.strip()
+    text = text.strip().rstrip(".").strip()
     prefix = text.endswith("*")
     return fold_phrase(text.rstrip("*")), place, prefix
 
@@ -165,8 +166,9 @@ def _add_triggers(add: Callable[[str, TriggerPattern], None], idx: int, rule: Ru
             continue
         for phrase in expand_phrase(trigger, lang):
             key, place, prefix = _split_phrase(phrase)
+            closes = phrase.rstrip().endswith(".")
             pattern = TriggerPattern(
-                idx, lang, trigger, place, prefix, sort == "withdrawal", sort == "entering"
+                idx, lang, trigger, place, prefix, sort == "withdrawal", sort == "entering", closes
             )
             add(key, pattern)
     return regexes
@@ -215,8 +217,11 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
     def add_cues(rule_idx: int, lang: str, families: dict[str, list[str]]) -> None:
         for family, phrases in families.items():
             for phrase in phrases:
-                key, _, prefix = _split_phrase(phrase)
-                add(key, CuePattern(rule_idx, lang, family, phrase, prefix))
+                # the holders leaving, in every person of the past: вийшли, вийшов, вийшла; залишив
+                forms = expand_phrase(phrase, lang) if family == LEAVING else [phrase]
+                for form in forms:
+                    key, _, prefix = _split_phrase(form)
+                    add(key, CuePattern(rule_idx, lang, family, phrase, prefix))
 
     for lang, cue_families in source.cues.items():
         add_cues(SHARED, lang, cue_families.model_dump())

@@ -22,7 +22,7 @@ from bot.rules.compiled import LEAVING, SHARED, CompiledRules
 from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
-from bot.rules.places import PlaceFinder, PlaceSpan, PostWords, Walk
+from bot.rules.places import APPOSITION_MAX_WORDS, PlaceFinder, PlaceSpan, PostWords, Walk
 from bot.rules.scan import DENIAL, QUOTE_MARKS, Hit, Scan, cancel_reason, partial_reason, scan
 from bot.rules.text import Token, blank_handles_and_links, fold, nfc, sentence_ends, tokenize
 from bot.rules.trace import CueNote, Trace, TriggerNote
@@ -31,6 +31,8 @@ from bot.rules.trace import CueNote, Trace, TriggerNote
 PARTIAL_REACH = 3
 # Before a place a withdrawal names, these make it where the holders went ("retreated to Hayratan").
 DESTINATION_WORDS = frozenset({"to", "toward", "towards", "به", "الی", "الى", "к", "до", "vers"})
+# "in the city": the city is where something happened, not what was taken.
+LOCATIVE = frozenset({"in", "inside", "dans", "в", "у", "во", "في", "داخل", "در", "په"})
 # "the city", standing this many words from the trigger ("the city has now been fully liberated").
 REFERENCE_REACH = 4
 # Verb-final languages put time, manner and the agent between the city and its verb ("X, after two
@@ -158,6 +160,8 @@ class Detector:
         sentence = bisect_right(ends, hit.start)
         cancel = cancel_reason(self.compiled, hit, sentence, found.cues, ends, text, year)
         why = cancel.why if cancel else ""
+        if not why and hit.closes and not _ends_clause(text, hit.end):
+            why = "the phrase must end its clause ('X наш.', not 'наш репортаж')"
         spans: list[PlaceSpan] = []
         for span in [] if why else self._places_near(hit, words, sentence):
             named_in = words.tokens[span.first].sentence
@@ -244,7 +248,9 @@ class Detector:
         if hit.place in ("before", "any"):
             back = gap * 2 if hit.lang in VERB_FINAL else gap
             places += self._finder.walk(Walk(words, sentence, -1, back, rule.blockers), first - 1)
-        if not places and self._refers_back(hit, tokens, first, last):
+        if not places and (
+            self._refers_back(hit, tokens, first, last) or self._aside_refers(hit, words, first)
+        ):
             earlier = self._finder.first_place_before(words, first)
             if earlier is not None:
                 place, lo, hi = earlier
@@ -270,15 +276,39 @@ class Detector:
             lo, hi = (i, hi) if step < 0 else (lo, i)
         return tokens[max(lo, 0)].start, tokens[hi].end
 
+    def _aside_refers(self, hit: Hit, words: PostWords, first: int) -> bool:
+        """Whether 'the city' stands before an aside that ends right before the trigger ("Місто, яке ми
+        тримали понад два роки, втрачено"; "the town, held for two years, is lost")."""
+        if hit.place == "after" or not words.clause_mark_before(first):
+            return False
+        tokens = words.tokens
+        for j in range(first - 1, max(0, first - APPOSITION_MAX_WORDS), -1):
+            if tokens[j].sentence != tokens[first].sentence:
+                return False
+            if words.clause_mark_before(j):
+                return tokens[j - 1].text in self.compiled.context.references
+        return False
+
     def _refers_back(self, hit: Hit, tokens: list[Token], first: int, last: int) -> bool:
-        """Whether 'the city' (or its like) stands right beside the trigger on the place's side."""
-        refs = self.compiled.context.references
-        beside: list[Token] = []
+        """Whether 'the city' (or its like) stands right beside the trigger on the place's side, as its
+        object: not after a word of place ("caught the commander in the city", "په ښار کې"), and with
+        no gap blocker between ("the villages around the city were taken")."""
+        context = self.compiled.context
+        sides: list[range] = []
         if hit.place in ("after", "any"):
-            beside += tokens[last + 1 : last + 1 + REFERENCE_REACH]
+            sides.append(range(last + 1, min(len(tokens), last + 1 + REFERENCE_REACH)))
         if hit.place in ("before", "any"):
-            beside += tokens[max(0, first - REFERENCE_REACH) : first]
-        return any(t.text in refs for t in beside)
+            sides.append(range(first - 1, max(-1, first - 1 - REFERENCE_REACH), -1))
+        for side in sides:
+            for i in side:
+                if tokens[i].text in context.references:
+                    # the word before it, unless that word is the trigger's own ("вошли в город")
+                    if i - 1 == last or i == 0 or tokens[i - 1].text not in LOCATIVE:
+                        return True
+                    break
+                if (tokens[i].text,) in context.near:
+                    break
+        return False
 
     def _countries(self, tokens: list[Token], actor_tokens: frozenset[int]) -> frozenset[str]:
         """The countries the post names ('Pokrovsk, Ukraine'), to settle a name several places share.
@@ -320,6 +350,15 @@ def _nearest_reading(hits: list[Hit], readings: list[list[PlaceSpan]]) -> dict[t
         best = min((s.gap for s in spans), default=1_000)
         nearest[key] = min(nearest.get(key, 1_000), best)
     return nearest
+
+
+_CLAUSE_CLOSERS = frozenset(".!?;:,،؛—–()…#\n")
+
+
+def _ends_clause(text: str, end: int) -> bool:
+    """Whether text[end:] begins, after spaces and quote marks, with a clause mark or ends there."""
+    rest = text[end:].lstrip(" \t\"'»”’")
+    return not rest or rest[0] in _CLAUSE_CLOSERS
 
 
 def _actor_tokens(mentions: list[ActorMention], tokens: list[Token]) -> frozenset[int]:

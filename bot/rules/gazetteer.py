@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,7 +28,7 @@ from bot.rules.text import fold_phrase, script_of
 log = logging.getLogger(__name__)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 13
+INDEX_FORMAT = 14
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, ~10 s)…"
@@ -115,6 +116,49 @@ class PlaceIndex:
         if idx is None:
             idx = self.provinces.get(" ".join(cyrillic_stem(w) for w in words))
         return self.places[idx] if idx is not None else None
+
+
+# French spells Cyrillic and English names by its own rules (Лисичанськ -> Lyssytchansk, Вугледар ->
+# Vougledar, Mukalla -> Moukalla): each focus-country name also stands in its French spelling.
+_FR_FROM_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "ґ": "g", "д": "d", "е": "e", "ё": "io", "є": "ie", "ж": "j", "з": "z",
+    "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "ou", "ф": "f", "х": "kh", "ц": "ts", "ч": "tch", "ш": "ch", "щ": "chtch",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "iou", "я": "ia",
+}  # fmt: skip
+_FR_VOWELS = frozenset("aeiouy")
+_EN_U = re.compile(r"(?<![aeoq])u")
+_FR_SS = re.compile(r"(?<=[aeiouy])s(?=[aeiouy])")
+
+
+def _french_of_cyrillic(word: str, i_letter: str, g_letter: str) -> str:
+    out: list[str] = []
+    for n, ch in enumerate(word):
+        if ch == "и":
+            latin = i_letter
+        elif ch == "г":
+            latin = g_letter
+        elif ch == "с" and 0 < n < len(word) - 1 and out and out[-1][-1:] in _FR_VOWELS:
+            nxt = word[n + 1]
+            latin = "ss" if nxt in "аеёиоуыэюяіїє" else "s"
+        else:
+            latin = _FR_FROM_CYRILLIC.get(ch, ch)
+        out.append(latin)
+    return "".join(out)
+
+
+def french_spellings(names: list[str]) -> list[str]:
+    """The French spellings of a place's Cyrillic and English names (capitalised, as names are)."""
+    found: set[str] = set()
+    for raw in names:
+        script = script_of(raw)
+        folded = fold_phrase(raw)
+        if script == "cyrillic":
+            for i_letter, g_letter in (("i", "g"), ("y", "h"), ("y", "g")):
+                found.add(_french_of_cyrillic(folded, i_letter, g_letter))
+        elif script == "latin" and raw.isascii() and raw != raw.lower():
+            found.add(_FR_SS.sub("ss", _EN_U.sub("ou", folded).replace("sh", "ch")))
+    return [" ".join(w.capitalize() for w in f.split(" ")) for f in sorted(found) if f]
 
 
 def cyrillic_stem(word: str) -> str:
@@ -303,7 +347,10 @@ def compile_index(config: Gazetteer, aliases: AliasFile | None = None) -> PlaceI
             city["countrycode"],
             city["population"],
         )
-        idx = builder.add(place, [city["name"], *city["alternatenames"]], trusted=False)
+        names = [city["name"], *city["alternatenames"]]
+        idx = builder.add(place, names, trusted=False)
+        if place.country in builder.focus:
+            builder.add_names(idx, french_spellings(names), trusted=False)
         by_geonameid[gid] = idx
         if override:
             builder.add_names(

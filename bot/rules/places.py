@@ -78,11 +78,15 @@ class PlaceFinder:
         found: list[PlaceSpan] = []
         gap = 0
         words = walk.words
+        referred = False  # "the capital" passed in this clause: it names the place, not what lies beyond
         while walk.inside(i) and gap <= walk.max_gap:
             if not found and self._clause_mark_stops(walk, i):
                 if walk.step > 0:
                     _stop(words, walk.step, "a clause mark before any place")
                     break  # "liberated, handing Moscow all of Luhansk": the place follows in the same clause
+                if referred and not self._heading_before(walk, i):
+                    _stop(words, walk.step, "'the city' opens the clause: it refers back")
+                    break  # "Ghani left the country, the capital is under Taliban rule"
                 if self.place_at(walk, i, quiet=True) is None:
                     i = self._across_apposition(walk, i)
             span = self.place_at(walk, i)
@@ -98,12 +102,19 @@ class PlaceFinder:
             if blocker:
                 _stop(words, walk.step, f"gap blocker '{blocker}'")
                 break
+            referred = referred or words.tokens[i].text in self.context.references
             if words.tokens[i].text not in self.context.filler and i not in words.actor_tokens:
                 gap += 1  # "the capital of the province", "by the Taliban": these do not widen the gap
             i += walk.step
         if not found and gap > walk.max_gap:
             _stop(words, walk.step, f"gap too long (more than {walk.max_gap} words)")
         return found
+
+    @staticmethod
+    def _heading_before(walk: Walk, i: int) -> bool:
+        """Whether a colon ends what stands before token i + 1 ("Après Kidal, Gao : la ville est tombée")."""
+        tokens = walk.words.tokens
+        return i >= 0 and i + 1 < len(tokens) and ":" in walk.words.text[tokens[i].end : tokens[i + 1].start]
 
     @staticmethod
     def _clause_mark_stops(walk: Walk, i: int) -> bool:

@@ -11,7 +11,7 @@ import ahocorasick
 
 from bot.rules.actors import ActorMention
 from bot.rules.compiled import LEAVING, SHARED, ActorPattern, CompiledRules, CuePattern, Direction
-from bot.rules.text import clause_around, clause_bounds, is_word_char, years_in
+from bot.rules.text import clause_bounds, dating_years, is_word_char
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
@@ -30,6 +30,7 @@ class Hit:
     phrase: str
     withdrawal: bool = False
     entering: bool = False  # counts only when the post says the holders left (a `leaving` cue)
+    closes: bool = False  # counts only where its clause ends ("Курахово наше." but not "наш репортаж")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ YEAR = "year"
 QUESTION = "question"
 DENIAL = "denial"
 PAST = "past"
+HEDGE = "hedge"
 
 
 @dataclass
@@ -147,6 +149,7 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
                         pattern.phrase,
                         pattern.withdrawal,
                         pattern.entering,
+                        pattern.closes,
                     )
                 )
 
@@ -219,6 +222,8 @@ def cancel_reason(
         if cue.cue.family in (PARTIAL, LEAVING):
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
+            if hit.withdrawal and cue.cue.family == HEDGE and cue.start >= hit.end:
+                continue  # "le retrait de X face à la menace d'encerclement": the threat is why they left
             if cue.cue.family == PAST and cue.start >= hit.end:
                 if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
                     continue  # "liberated from ISIS seven months after it was lost": the loss is earlier
@@ -230,7 +235,8 @@ def cancel_reason(
                 cue.cue.family, f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
             )
     if compiled.rules[hit.rule].rule.cancel_on_past_year:
-        earlier = [y for y in years_in(clause_around(text, hit.start, hit.end)) if y < year]
+        opens = ends[sentence - 1] if 0 < sentence <= len(ends) else 0
+        earlier = [y for y in dating_years(text, opens, hit.start, hit.end) if y < year]
         if earlier:
             return Cancel(YEAR, f"the year {earlier[0]} in the same clause is before the post's ({year})")
     return None

@@ -155,6 +155,32 @@ def years_in(text: str) -> list[int]:
     return [int(y) for y in _YEAR.findall(text.translate(_DIGIT_TABLE))]
 
 
+# "for the first time since 2011": the year a state of things lasted from, not when the event happened.
+_FIRST_TIME_SINCE = re.compile(
+    r"(?:first time since|premi[eè]re fois depuis|впервые (?:с|со)|вперше (?:з|із|від)|"
+    r"ل[أا]ول مرة منذ|(?:نخستین|اولین) بار (?:از|پس از)|لومړی ځل)\s+\S+",
+    re.IGNORECASE,
+)
+# A clause that is only a date ("15 août 2021, la prise de Kaboul"; "Два года назад, 20 мая 2023-го, …").
+_DATE_ONLY_WORDS = 4
+
+
+def dating_years(text: str, sentence_start: int, start: int, end: int) -> list[int]:
+    """The years that date text[start:end]: those of its clause (not "for the first time since 2011"),
+    and those of a clause before it in its sentence that holds nothing but a date."""
+    lo, hi = clause_bounds(text, start, end)
+    found = years_in(_FIRST_TIME_SINCE.sub(" ", text[lo:hi]))
+    at = sentence_start
+    while at < lo:
+        mark = _CLAUSE_END.search(text, at, lo)
+        stop = mark.start() if mark else lo
+        piece = text[at:stop]
+        if len(piece.split()) <= _DATE_ONLY_WORDS:
+            found += years_in(piece)
+        at = mark.end() if mark else lo
+    return found
+
+
 def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """Where the clause of `text` that holds text[start:end] begins and ends."""
     lo = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
