@@ -23,14 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import redis.asyncio as aioredis  # noqa: E402
 
-from bot.store.keys import Keys  # noqa: E402
 from bot.telegram.limits import OVERALL_PER_SECOND  # noqa: E402
-from bot.telegram.subscriptions import ChatSettings, Subscription, SubscriptionStore  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
-from tests.fakes.x_api import FakeX  # noqa: E402
-from tests.fleet import POLLING_ROLE, Fleet  # noqa: E402
+from tests.fleet import POLLING_ROLE, fleet_on_fakes  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.test_several_processes import FIRST  # noqa: E402
 from tests.test_x_e2e import WATCHED  # noqa: E402
@@ -51,17 +47,12 @@ async def until(condition: Callable[[], bool], timeout: float = 120) -> float:
 async def measure(processes: int, chats: int, workdir: Path) -> None:
     redis = RedisServer(workdir / "redis")
     redis.start()
-    namespace = "bench-fleet:"
-    client = aioredis.Redis.from_url(redis.url, decode_responses=True)
-    async with FakeTelegram() as telegram, FakeX(keepalive_seconds=0.5) as x:
-        for handle, user_id in WATCHED.items():
-            x.add_user(user_id, handle)
-        store = SubscriptionStore(client, Keys(namespace), 25)
-        for chat in range(1, chats + 1):
-            telegram.add_chat(chat, "private")
-            await store.add(ChatSettings(chat), Subscription("all", "*", "everything"))
-        fleet = Fleet(workdir, redis.url, namespace, (telegram.url, telegram.token), x.url)
-        try:
+    try:
+        async with fleet_on_fakes(workdir, redis.url, "bench-fleet:", range(1, chats + 1)) as (
+            fleet,
+            telegram,
+            x,
+        ):
             fleet.start()
             holder = await fleet.wait_for_holder(POLLING_ROLE)
             await x.wait_for_stream(timeout=60)
@@ -84,10 +75,8 @@ async def measure(processes: int, chats: int, workdir: Path) -> None:
                 f"kill -9 of the poller and stream holder: polling lease taken {polling:.1f} s after, stream "
                 f"open again {stream:.1f} s after, /start answered {answered:.1f} s after (target 15 s)"
             )
-        finally:
-            fleet.stop()
-            await client.aclose()
-            redis.stop()
+    finally:
+        redis.stop()
 
 
 def report_fan_out(telegram: FakeTelegram, chats: int, processes: int, workdir: Path) -> None:

@@ -5,18 +5,24 @@ Used by tests/test_several_processes.py and bench/several_processes.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 import redis.asyncio as aioredis
 
 from bot.runtime.leased import POLLING_ROLE, source_role
 from bot.store.keys import Keys
+from bot.telegram.subscriptions import ChatSettings, Subscription, SubscriptionStore
 from tests.conftest import REPO, X_BEARER_TOKEN
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.x_api import FakeX
+from tests.test_x_e2e import WATCHED
 
 X_STREAM_ROLE = source_role("X stream")
 
@@ -103,4 +109,31 @@ class Fleet:
         )
 
 
-__all__ = ["POLLING_ROLE", "X_STREAM_ROLE", "Fleet"]
+@contextlib.asynccontextmanager
+async def fleet_on_fakes(
+    workdir: Path, redis_url: str, namespace: str, chats: Iterable[int], jitter_tolerance: float = 0.05
+) -> AsyncIterator[tuple[Fleet, FakeTelegram, FakeX]]:
+    """A fleet (no process started yet) on the fake Bot API and fake X stream, the seed scenario's
+    accounts known to X and `chats` subscribed to everything; every process stopped on the way out."""
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        async with (
+            FakeTelegram(jitter_tolerance=jitter_tolerance) as telegram,
+            FakeX(keepalive_seconds=0.5) as x,
+        ):
+            for handle, user_id in WATCHED.items():
+                x.add_user(user_id, handle)
+            store = SubscriptionStore(client, Keys(namespace), 25)
+            for chat in chats:
+                telegram.add_chat(chat, "private")
+                await store.add(ChatSettings(chat), Subscription("all", "*", "everything"))
+            fleet = Fleet(workdir, redis_url, namespace, (telegram.url, telegram.token), x.url)
+            try:
+                yield fleet, telegram, x
+            finally:
+                fleet.stop()
+    finally:
+        await client.aclose()
+
+
+__all__ = ["POLLING_ROLE", "X_STREAM_ROLE", "Fleet", "fleet_on_fakes"]

@@ -15,80 +15,67 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from bot.store.keys import Keys
-from bot.telegram.subscriptions import ChatSettings, Subscription, SubscriptionStore
 from tests.conftest import eventually
-from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.x_api import FakeX
-from tests.fleet import POLLING_ROLE, X_STREAM_ROLE, Fleet
+from tests.fleet import POLLING_ROLE, X_STREAM_ROLE, fleet_on_fakes
 from tests.test_x_e2e import WATCHED
 
 CHATS = range(1, 301)
 ASKING = 9001  # a private chat that only sends commands
 FIRST = "The city of Mazari Sharif has fallen into the hands of the Taliban, officials say."
+# Three bots and the fake share two cores with the rest of the suite: a message admitted by the
+# limiter reaches the fake up to ~0.15 s later or earlier than its neighbours, which the fake's
+# sliding window must not count as Telegram's limit broken (the loopback default is 0.05 s).
+ARRIVAL_TOLERANCE = 0.15
 SECOND = "Sheberghan, the capital of Jowzjan province, has fallen to the Taliban this afternoon."
 
 
 async def test_three_processes_answer_once_stay_within_limits_and_survive_the_pollers_death(
-    tmp_path: Path, redis_url: str, namespace: str, redis_client: aioredis.Redis
+    tmp_path: Path, redis_url: str, namespace: str
 ) -> None:
-    # Three bots and the fake share two cores with the rest of the suite: a message admitted by the
-    # limiter reaches the fake up to ~0.15 s later or earlier than its neighbours, which the fake's
-    # sliding window must not count as Telegram's limit broken (the loopback default is 0.05 s).
-    async with FakeTelegram(jitter_tolerance=0.15) as telegram, FakeX(keepalive_seconds=0.5) as x:
-        for handle, user_id in WATCHED.items():
-            x.add_user(user_id, handle)
-        store = SubscriptionStore(redis_client, Keys(namespace), 25)
-        for chat in CHATS:
-            telegram.add_chat(chat, "private")
-            await store.add(ChatSettings(chat), Subscription("all", "*", "everything"))
-        fleet = Fleet(tmp_path, redis_url, namespace, (telegram.url, telegram.token), x.url)
-        try:
-            fleet.start()
-            first_holder = await fleet.wait_for_holder(POLLING_ROLE)
-            assert await fleet.wait_for_holder(X_STREAM_ROLE) == first_holder
-            await x.wait_for_stream(timeout=60)
-            fleet.start()
-            fleet.start()
-            await asyncio.sleep(4)  # the two newcomers try the leases (every 2 s) and stay standby
+    fakes = fleet_on_fakes(tmp_path, redis_url, namespace, CHATS, ARRIVAL_TOLERANCE)
+    async with fakes as (fleet, telegram, x):
+        fleet.start()
+        first_holder = await fleet.wait_for_holder(POLLING_ROLE)
+        assert await fleet.wait_for_holder(X_STREAM_ROLE) == first_holder
+        await x.wait_for_stream(timeout=60)
+        fleet.start()
+        fleet.start()
+        await asyncio.sleep(4)  # the two newcomers try the leases (every 2 s) and stay standby
 
-            telegram.send_user_message(ASKING, "/start")
-            await eventually(
-                lambda: len(telegram.messages_to(ASKING)) >= 1, timeout=30, what="/start answered"
-            )
-            await asyncio.sleep(2)  # a second answer would come by now
-            assert len(telegram.messages_to(ASKING)) == 1, fleet.logs()
+        telegram.send_user_message(ASKING, "/start")
+        await eventually(lambda: len(telegram.messages_to(ASKING)) >= 1, timeout=30, what="/start answered")
+        await asyncio.sleep(2)  # a second answer would come by now
+        assert len(telegram.messages_to(ASKING)) == 1, fleet.logs()
 
-            x.post(WATCHED["BilalSarwary"], FIRST, lang="en")
-            await eventually(
-                lambda: all(telegram.messages_to(c) for c in CHATS), timeout=90, what="the alert in 300 chats"
-            )
-            assert telegram.count_429 == 0 and telegram.violations == []
-            assert telegram.responses[409] == 0  # no overlapping getUpdates in steady state
+        x.post(WATCHED["BilalSarwary"], FIRST, lang="en")
+        await eventually(
+            lambda: all(telegram.messages_to(c) for c in CHATS), timeout=90, what="the alert in 300 chats"
+        )
+        assert telegram.count_429 == 0 and telegram.violations == []
+        assert telegram.responses[409] == 0  # no overlapping getUpdates in steady state
 
-            fleet.kill(first_holder)
-            # The two roles are taken apart: one survivor may poll while the other holds the stream.
-            await fleet.wait_for_holder(POLLING_ROLE, other_than=first_holder, timeout=60)
-            await fleet.wait_for_holder(X_STREAM_ROLE, other_than=first_holder, timeout=60)
-            await x.wait_for_stream(connections=2, timeout=60)
-            telegram.send_user_message(ASKING, "/start")
-            await eventually(
-                lambda: len(telegram.messages_to(ASKING)) == 2, timeout=60, what="/start answered again"
-            )
+        fleet.kill(first_holder)
+        # The two roles are taken apart: one survivor may poll while the other holds the stream.
+        await fleet.wait_for_holder(POLLING_ROLE, other_than=first_holder, timeout=60)
+        await fleet.wait_for_holder(X_STREAM_ROLE, other_than=first_holder, timeout=60)
+        await x.wait_for_stream(connections=2, timeout=60)
+        telegram.send_user_message(ASKING, "/start")
+        await eventually(
+            lambda: len(telegram.messages_to(ASKING)) == 2, timeout=60, what="/start answered again"
+        )
 
-            x.post(WATCHED["AJEnglish"], SECOND, lang="en")
-            await eventually(
-                lambda: all(len(telegram.messages_to(c)) >= 2 for c in CHATS),
-                timeout=90,
-                what="the second alert",
-            )
-            await asyncio.sleep(2)  # a repeat would come by now
-            counts = {len(telegram.messages_to(c)) for c in CHATS}
-            assert counts == {2}, f"messages per chat: {counts}"  # each alert once, in every chat
-            assert telegram.count_429 == 0 and telegram.violations == []
-            assert len(telegram.messages_to(ASKING)) == 2
-            assert sorted(fleet.stop()) == [-9, 0, 0]
-        finally:
-            fleet.stop()
+        x.post(WATCHED["AJEnglish"], SECOND, lang="en")
+        await eventually(
+            lambda: all(len(telegram.messages_to(c)) >= 2 for c in CHATS),
+            timeout=90,
+            what="the second alert",
+        )
+        await asyncio.sleep(2)  # a repeat would come by now
+        counts = {len(telegram.messages_to(c)) for c in CHATS}
+        assert counts == {2}, f"messages per chat: {counts}"  # each alert once, in every chat
+        assert telegram.count_429 == 0 and telegram.violations == []
+        assert len(telegram.messages_to(ASKING)) == 2
+        assert sorted(fleet.stop()) == [-9, 0, 0]
 
 
 async def test_an_alert_whose_deliverer_is_killed_mid_fan_out_still_reaches_every_chat(
@@ -97,34 +84,25 @@ async def test_an_alert_whose_deliverer_is_killed_mid_fan_out_still_reaches_ever
     """kill -9 of the process fanning an alert out: another takes the outbox entry over (after its
     idle time) and reaches the chats still missing. At least once: a chat whose message was on the
     wire at the kill may get it twice (Telegram has no idempotency key), never none."""
-    async with FakeTelegram(jitter_tolerance=0.15) as telegram, FakeX(keepalive_seconds=0.5) as x:
-        for handle, user_id in WATCHED.items():
-            x.add_user(user_id, handle)
-        store = SubscriptionStore(redis_client, Keys(namespace), 25)
-        for chat in CHATS:
-            telegram.add_chat(chat, "private")
-            await store.add(ChatSettings(chat), Subscription("all", "*", "everything"))
-        fleet = Fleet(tmp_path, redis_url, namespace, (telegram.url, telegram.token), x.url)
-        try:
-            fleet.start()
-            await fleet.wait_for_holder(X_STREAM_ROLE)
-            await x.wait_for_stream(timeout=60)
-            fleet.start()
-            await asyncio.sleep(3)
-            x.post(WATCHED["BilalSarwary"], FIRST, lang="en")
-            await eventually(lambda: len(telegram.sent) >= 60, timeout=60, what="the fan-out under way")
-            pending = await redis_client.xpending_range(
-                Keys(namespace).outbox(), "dispatch:telegram", min="-", max="+", count=10
-            )
-            [deliverer] = {entry["consumer"] for entry in pending}
-            fleet.kill(int(deliverer.rsplit("-", 1)[1]))
-            reached = len({s.chat_id for s in telegram.sent})
-            assert reached < len(CHATS)  # killed mid-way
-            await eventually(
-                lambda: all(telegram.messages_to(c) for c in CHATS), timeout=120, what="every chat reached"
-            )
-            twice = [c for c in CHATS if len(telegram.messages_to(c)) > 1]
-            assert len(twice) <= 3, f"{len(twice)} chats got the alert twice"  # only those on the wire
-            assert telegram.count_429 == 0
-        finally:
-            fleet.stop()
+    fakes = fleet_on_fakes(tmp_path, redis_url, namespace, CHATS, ARRIVAL_TOLERANCE)
+    async with fakes as (fleet, telegram, x):
+        fleet.start()
+        await fleet.wait_for_holder(X_STREAM_ROLE)
+        await x.wait_for_stream(timeout=60)
+        fleet.start()
+        await asyncio.sleep(3)
+        x.post(WATCHED["BilalSarwary"], FIRST, lang="en")
+        await eventually(lambda: len(telegram.sent) >= 60, timeout=60, what="the fan-out under way")
+        pending = await redis_client.xpending_range(
+            Keys(namespace).outbox(), "dispatch:telegram", min="-", max="+", count=10
+        )
+        [deliverer] = {entry["consumer"] for entry in pending}
+        fleet.kill(int(deliverer.rsplit("-", 1)[1]))
+        reached = len({s.chat_id for s in telegram.sent})
+        assert reached < len(CHATS)  # killed mid-way
+        await eventually(
+            lambda: all(telegram.messages_to(c) for c in CHATS), timeout=120, what="every chat reached"
+        )
+        twice = [c for c in CHATS if len(telegram.messages_to(c)) > 1]
+        assert len(twice) <= 3, f"{len(twice)} chats got the alert twice"  # only those on the wire
+        assert telegram.count_429 == 0

@@ -95,11 +95,13 @@ def sources_from_settings(
     """
     sources: list[Source] = []
     for name, build in _builders(settings, client, keys, accounts):
-        if holder is None or isinstance(build, MisconfiguredSource):
-            sources.append(build if isinstance(build, MisconfiguredSource) else build(accounts))
-            continue
-        lease = Lease(client, keys, source_role(name), holder, int(LEASE_SECONDS * 1000))
-        sources.append(LeasedSource(name, build, accounts, lease))
+        if isinstance(build, MisconfiguredSource):
+            sources.append(build)
+        elif holder is None:
+            sources.append(build(accounts))
+        else:
+            lease = Lease(client, keys, source_role(name), holder, int(LEASE_SECONDS * 1000))
+            sources.append(LeasedSource(name, build, accounts, lease))
     return sources
 
 
