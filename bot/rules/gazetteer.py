@@ -24,7 +24,7 @@ import platformdirs
 
 from bot.rules.aliases import AliasFile, aliases_digest, load_aliases
 from bot.rules.schema import Gazetteer
-from bot.rules.sounds import sound_keys
+from bot.rules.sounds import MIN_CONSONANTS_ABROAD, sound_keys
 from bot.rules.text import fold_phrase, script_of
 
 log = logging.getLogger(__name__)
@@ -257,15 +257,18 @@ def _needs_capital(raw: str, folded: str) -> bool:
 def _sound_keys_of(place: Place, raw: str, folded: str, focus: frozenset[str]) -> list[str]:
     """The sound keys a name of this place is found by, each marked with the script of the posts that
     may spell it so (SOUND_PARTS): places of the focus countries only. Latin and Cyrillic posts spell
-    the Latin and Cyrillic names of any of them; Arabic-script posts only places where that script is
-    written (a Persian guess at a Burmese town is more often an everyday word)."""
+    the Latin and Cyrillic names of any of them; Arabic-script posts any name of a place where that
+    script is written, and elsewhere only long keys (a Persian guess at a short Burmese name is more
+    often an everyday word)."""
     if place.country not in focus:
         return []
-    parts = [] if script_of(raw) == "arabic" else ["latin", "cyrillic"]
-    if place.country in _ARABIC_SCRIPT_COUNTRIES:
-        parts.append("arabic")
     words = folded.split(" ")
-    return [SOUND_PARTS[part] + k for part in parts for k in sound_keys(words, part)]
+    cased = [] if script_of(raw) == "arabic" else sound_keys(words)
+    keys = [SOUND_PARTS[part] + k for part in ("latin", "cyrillic") for k in cased]
+    arabic = sound_keys(words, "arabic")
+    if place.country not in _ARABIC_SCRIPT_COUNTRIES:
+        arabic = [k for k in arabic if len(k) >= MIN_CONSONANTS_ABROAD]
+    return keys + [SOUND_PARTS["arabic"] + k for k in arabic]
 
 
 def _everyday_sound_keys() -> frozenset[str]:

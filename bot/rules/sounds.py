@@ -4,7 +4,8 @@ A town in Syria reaches a Ukrainian post as "Телль-Ріфаат", an Englis
 GeoNames as "Tall Rif‘at"; an Arabic post writes "عمران" for GeoNames' "‘Amrān". Each spelling keeps
 the name's consonants and moves its vowels, so the key is the consonant skeleton in one shared
 alphabet: vowels (and y, which every script uses for a vowel as often as not) dropped, letters that
-transliterate one sound merged (kh/х/خ -> h, sh/ch/ш/ч/ش -> S, j/zh/dzh/ж/ج -> J, q/c/k/ق/ک -> k),
+transliterate one sound merged (kh/х/خ -> h, sh/ch/ш/ч/ش -> S, j/zh/dzh/ж/ج -> J, q/c/k/ق/ک -> k;
+p/п/پ -> b and v/w/в/و -> f, as Arabic has no p or v),
 doubled letters made one, and the Arabic article (al-, el-, ed-, аль-, ель-, ال) written as "l", so
 "Ed Daein", "El Daein" and "Ед-Даїн" all read "ldn".
 
@@ -22,6 +23,9 @@ import re
 
 # Arabic script writes no short vowels, so its names are shorter skeletons than Latin or Cyrillic ones.
 MIN_CONSONANTS = {"latin": 4, "cyrillic": 4, "arabic": 3}
+# An Arabic-script spelling of a town where that script is not written (سیورسک for Siversk) is a
+# transliteration, found only by a longer key.
+MIN_CONSONANTS_ABROAD = 5
 
 # The Arabic article as the Latin and Cyrillic alphabets write it before a name (Al Bab, Ed Dain,
 # Аль-Баб, Эр-Ракка). English and French words that look like one (as, at, an, en, es, et) are left
@@ -33,9 +37,9 @@ _CYRILLIC_ARTICLES = frozenset(
 
 _CYRILLIC_TO_LATIN = str.maketrans(
     {
-        "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "ё": "e", "є": "e",
+        "а": "a", "б": "b", "в": "f", "г": "g", "ґ": "g", "д": "d", "е": "e", "ё": "e", "є": "e",
         "ж": "J", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "", "к": "k", "л": "l", "м": "m",
-        "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h",
+        "н": "n", "о": "o", "п": "b", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h",
         "ц": "ts", "ч": "S", "ш": "S", "щ": "S", "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "u",
         "я": "a",
     }
@@ -45,7 +49,7 @@ _CYRILLIC_TO_LATIN = str.maketrans(
 # and ain are vowels or nothing in a transliteration; waw is a vowel or a "w" (see `_arabic_keys`).
 _ARABIC_TO_LATIN = str.maketrans(
     {
-        "ب": "b", "پ": "p", "ت": "t", "ط": "t", "ث": "t", "ج": "J", "چ": "S", "ح": "h", "خ": "h",
+        "ب": "b", "پ": "b", "ت": "t", "ط": "t", "ث": "t", "ج": "J", "چ": "S", "ح": "h", "خ": "h",
         "د": "d", "ذ": "d", "ض": "d", "ر": "r", "ز": "z", "ظ": "z", "ژ": "J", "س": "s", "ص": "s",
         "ش": "S", "غ": "g", "ف": "f", "ق": "k", "ک": "k", "گ": "g", "ل": "l", "م": "m", "ن": "n",
         "ه": "h", "ا": "", "ی": "", "ع": "", "ء": "",
@@ -60,7 +64,8 @@ _LATIN_DIGRAPHS = (
 _LATIN_DIGRAPH = re.compile("|".join(d for d, _ in _LATIN_DIGRAPHS))
 _LATIN_DIGRAPH_MAP = dict(_LATIN_DIGRAPHS)
 _SOFT_C = re.compile(r"c(?=[eiy])")
-_LATIN_LETTERS = str.maketrans({"j": "J", "q": "k", "c": "k", "w": "v", "x": "ks"})
+# Arabic script has no p and writes v as و or ف: p reads as b, v and w as f, in every script.
+_LATIN_LETTERS = str.maketrans({"j": "J", "q": "k", "c": "k", "w": "f", "x": "ks", "p": "b", "v": "f"})
 _VOWELS = re.compile(r"[aeiouy]+")
 _FINAL_H = re.compile(r"(?<=[aeiouy])h\b")  # Raqqah, Qal'ah-ye: the ending Arabic writes as ة
 _DOUBLED = re.compile(r"(.)\1+")
@@ -84,7 +89,7 @@ def _cyrillic_word(word: str) -> str:
 def _arabic_keys(word: str) -> list[str]:
     """Waw is a vowel in some names (موصل, Mosul) and a consonant in others (طويلة, Tawila): both."""
     base = _FINAL_TEH.sub("", word)
-    return sorted({_skeleton(base.replace("و", "v").translate(_ARABIC_TO_LATIN)),
+    return sorted({_skeleton(base.replace("و", "f").translate(_ARABIC_TO_LATIN)),
                    _skeleton(base.replace("و", "").translate(_ARABIC_TO_LATIN))})  # fmt: skip
 
 
