@@ -15,6 +15,7 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from bot.store.keys import Keys
+from bot.telegram.delivery import CONCURRENT_SENDS
 from tests.conftest import eventually
 from tests.fleet import POLLING_ROLE, X_STREAM_ROLE, fleet_on_fakes
 from tests.test_x_e2e import WATCHED
@@ -104,5 +105,7 @@ async def test_an_alert_whose_deliverer_is_killed_mid_fan_out_still_reaches_ever
             lambda: all(telegram.messages_to(c) for c in CHATS), timeout=120, what="every chat reached"
         )
         twice = [c for c in CHATS if len(telegram.messages_to(c)) > 1]
-        assert len(twice) <= 3, f"{len(twice)} chats got the alert twice"  # only those on the wire
+        # Only messages on the wire at the kill can come twice: at most the sends a process has in
+        # flight at once (how many were, depends on the machine's load at that instant).
+        assert len(twice) <= CONCURRENT_SENDS, f"{len(twice)} chats got the alert twice"
         assert telegram.count_429 == 0
