@@ -76,6 +76,18 @@ class PlaceContext:
     references: frozenset[str]
     capital_of: frozenset[tuple[str, ...]]
     longest: int
+    # Every word of the phrases above: a word glued to an Arabic proclitic ("بولاية" = in the state of)
+    # is read bare when the bare word is one of these.
+    vocabulary: frozenset[str] = frozenset()
+    # After a region word, the region's centre is the town of that name ("د سنګین ولسوالۍ مرکز",
+    # "مرکز ولسوالی X", "district centre"): not the region.
+    centres: frozenset[str] = frozenset()
+
+    def bare(self, word: str) -> str:
+        """The word without an Arabic proclitic (و ب ل ف) when the bare word is a place word."""
+        if len(word) > 3 and word[0] in "وبلف" and word[1:] in self.vocabulary:
+            return word[1:]
+        return word
 
     @classmethod
     def from_words(cls, words: PlaceWords) -> PlaceContext:
@@ -86,6 +98,7 @@ class PlaceContext:
         before = tuples(words.region_before)
         after = tuples(words.region_after)
         capital_of = tuples(words.capital_of)
+        every = near | before | after | capital_of
         return cls(
             near=near,
             region_before=before,
@@ -94,7 +107,9 @@ class PlaceContext:
             conjunctions=frozenset(w for p in words.conjunctions for w in fold_phrase(p).split()),
             references=frozenset(w for p in words.references for w in fold_phrase(p).split()),
             capital_of=capital_of,
-            longest=max((len(t) for t in near | before | after | capital_of), default=1),
+            longest=max((len(t) for t in every), default=1),
+            vocabulary=frozenset(w for t in every for w in t),
+            centres=frozenset(w for p in words.centres for w in fold_phrase(p).split()),
         )
 
 

@@ -172,7 +172,15 @@ class Detector:
                     continue
             tokens = words.tokens
             place = (tokens[span.first].start, tokens[span.last].end)
-            partial = partial_reason(hit, found.cues, text, place, self._around(tokens, hit, span))
+            partial = partial_reason(
+                hit,
+                found.cues,
+                text,
+                place,
+                self._around(tokens, hit, span),
+                self.compiled.context.centres,
+                self._asides(words, hit, span),
+            )
             if partial:
                 why = partial
                 continue
@@ -275,6 +283,21 @@ class Detector:
                 counted += tokens[i].text not in filler
             lo, hi = (i, hi) if step < 0 else (lo, i)
         return tokens[max(lo, 0)].start, tokens[hi].end
+
+    def _asides(self, words: PostWords, hit: Hit, span: PlaceSpan) -> tuple[tuple[int, int], ...]:
+        """The aside between a place and a trigger after it, which the walk stepped over: it describes
+        the place ("الفاشر، آخرین پایگاه ارتش سودان در دارفور، به کنترل آنها درآمده است")."""
+        tokens = words.tokens
+        if span.last + 1 >= len(tokens) or tokens[span.last].end > hit.start:
+            return ()
+        if not words.clause_mark_before(span.last + 1):
+            return ()
+        j = span.last + 1
+        while j < len(tokens) and tokens[j].start < hit.start:
+            j += 1
+        if j < len(tokens) and words.clause_mark_before(j) and j - span.last <= APPOSITION_MAX_WORDS:
+            return ((tokens[span.last].end, tokens[j - 1].end),)
+        return ()
 
     def _aside_refers(self, hit: Hit, words: PostWords, first: int) -> bool:
         """Whether 'the city' stands before an aside that ends right before the trigger ("Місто, яке ми

@@ -11,7 +11,7 @@ import ahocorasick
 
 from bot.rules.actors import ActorMention
 from bot.rules.compiled import LEAVING, SHARED, ActorPattern, CompiledRules, CuePattern, Direction
-from bot.rules.text import clause_bounds, dating_years, is_word_char
+from bot.rules.text import clause_bounds, dating_years, fold, is_word_char
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
@@ -251,16 +251,37 @@ def _asked(text: str, ends: list[int], sentence: int) -> bool:
 
 
 def partial_reason(
-    hit: Hit, cues: list[CueHit], text: str, place: tuple[int, int], near: tuple[int, int]
+    hit: Hit,
+    cues: list[CueHit],
+    text: str,
+    place: tuple[int, int],
+    near: tuple[int, int],
+    centres: frozenset[str] = frozenset(),
+    asides: tuple[tuple[int, int], ...] = (),
 ) -> str:
     """A partial-control cue next to the trigger and its place (`near`), in their clause(s): "took half
-    of X" and "seized X airport" are not X; "X is taken, units left the prison" is."""
+    of X" and "seized X airport" are not X; "X is taken, units left the prison" is. Not a district word
+    before a centre word ("د X ولسوالۍ مرکز": the district's centre is the town), nor a cue inside an
+    aside that describes the place ("الفاشر، آخرین پایگاه ارتش، ..."), and a number with a per cent
+    sign ("70% of X") is one."""
     first, last = clause_bounds(text, min(hit.start, place[0]), max(hit.end, place[1]))
     first, last = max(first, near[0]), min(last, near[1])
     for cue in cues:
         if cue.cue.family == PARTIAL and cue.cue.rule in (SHARED, hit.rule) and first <= cue.start < last:
+            if any(lo <= cue.start < hi for lo, hi in asides):
+                continue
+            following = _WORD.search(text, cue.end)
+            if following and following.start() - cue.end <= 2 and fold(following.group()) in centres:
+                continue
             return f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same clause"
+    percent = _PERCENT.search(text, first, last)
+    if percent:
+        return f"'{percent.group()}' (a share of the place) in the same clause"
     return ""
+
+
+_WORD = re.compile(r"\w+")
+_PERCENT = re.compile(r"\d+\s?[%٪]")
 
 
 def _reads(accounts: frozenset[str] | None, handle: str | None) -> bool:

@@ -162,6 +162,13 @@ class PlaceWords(Strict):
         default_factory=list,
         description="Words that refer back to the place last named in the post: 'Kunduz … The city fell'",
     )
+    centres: list[Phrase] = Field(
+        default_factory=list,
+        description=(
+            "Next to a region word: the region's centre, which is the town of that name"
+            " ('district centre', 'ولسوالۍ مرکز'), so the name is the town, not the region"
+        ),
+    )
     capital_of: list[Phrase] = Field(
         default_factory=list,
         description=(
