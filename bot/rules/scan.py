@@ -54,6 +54,7 @@ QUESTION = "question"
 DENIAL = "denial"
 PAST = "past"
 HEDGE = "hedge"
+OTHER_SENSE = "other_sense"
 
 
 @dataclass
@@ -217,20 +218,13 @@ def cancel_reason(
     chute"); before the trigger or in its clause it dates the event ("On this day in 2014, … fell")."""
     if _asked(text, ends, sentence):
         return Cancel(QUESTION, "the sentence is a question ('Has X fallen?')")
-    clause_end: int | None = None
+    clause: list[tuple[int, int]] = []  # the trigger's clause, found once when a cue needs it
     for cue in cues:
         if cue.cue.family in (PARTIAL, LEAVING):
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
-            if hit.withdrawal and cue.cue.family == HEDGE and cue.start >= hit.end:
-                continue  # "le retrait de X face à la menace d'encerclement": the threat is why they left
-            if cue.cue.family == PAST and cue.start >= hit.end:
-                if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
-                    continue  # "liberated from ISIS seven months after it was lost": the loss is earlier
-                if clause_end is None:
-                    clause_end = clause_bounds(text, hit.start, hit.end)[1]
-                if cue.start >= clause_end:
-                    continue
+            if _elsewhere(cue, hit, text, clause):
+                continue
             return Cancel(
                 cue.cue.family, f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
             )
@@ -240,6 +234,33 @@ def cancel_reason(
         if earlier:
             return Cancel(YEAR, f"the year {earlier[0]} in the same clause is before the post's ({year})")
     return None
+
+
+def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) -> bool:
+    """Whether a cue of the trigger's sentence speaks of something else than the trigger's event."""
+    family = cue.cue.family
+    if family in (OTHER_SENSE, PAST) and not clause:
+        clause.append(clause_bounds(text, hit.start, hit.end))
+    if family == OTHER_SENSE:
+        return not clause[0][0] <= cue.start < clause[0][1]  # "« victoire totale » : Mossoul est libérée"
+    if family == HEDGE:
+        if _after_word_before(text, cue.start):
+            return True  # "پس از بیرون راندن دیگر گروه‌ها": what was done before the report, not a plan
+        return hit.withdrawal and cue.start >= hit.end  # "retrait de X face à la menace": why they left
+    if family == PAST and cue.start >= hit.end:
+        if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
+            return True  # "liberated from ISIS seven months after it was lost": the loss is earlier
+        return cue.start >= clause[0][1]
+    return False
+
+
+def _after_word_before(text: str, start: int) -> bool:
+    """Whether the word right before offset `start` is "after" (after, après, بعد, پس از, после)."""
+    words = _WORD.findall(text[max(0, start - 24) : start])
+    return bool(words) and (fold(words[-1]) in _AFTER or fold(" ".join(words[-2:])) in _AFTER_PHRASES)
+
+
+_AFTER_PHRASES = frozenset({"پس از", "بعد از", "له", "after the", "apres la", "apres le"})
 
 
 def _asked(text: str, ends: list[int], sentence: int) -> bool:
