@@ -205,7 +205,9 @@ class PlaceFinder:
         candidates, declined = found
         place = self._preferred(candidates, words.countries)
         lower = words.text[tokens[lo].start].islower()
-        if lower and (declined or (lo == hi and names[0] in self.index.needs_capital)):
+        refs = self.context.references  # "the port city": a word describing the city, not Port City
+        described = (lo < hi and names[-1] in refs) or (hi + 1 < len(tokens) and tokens[hi + 1].text in refs)
+        if lower and (declined or described or (lo == hi and names[0] in self.index.needs_capital)):
             self._note(words, lo, hi, place.name, quiet, False, "an everyday word unless capitalised")
             return None
         why = self._not_the_place(tokens, lo, hi)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from bot.rules.actors import ActorMention
-from bot.rules.compiled import LEAVING, SHARED, ActorPattern, CompiledRules, CuePattern, Direction
+from bot.rules.compiled import LEAVING, SHARED, TAIL_REACH, ActorPattern, CompiledRules, CuePattern, Direction
 from bot.rules.text import clause_bounds, dating_years, fold, is_word_char
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
@@ -31,6 +31,7 @@ class Hit:
     withdrawal: bool = False
     entering: bool = False  # counts only when the post says the holders left (a `leaving` cue)
     closes: bool = False  # counts only where its clause ends ("Курахово наше." but not "наш репортаж")
+    refers: bool = False  # holds its own reference ("взяли місто під контроль", "تحريرها")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +141,16 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
             elif isinstance(pattern, ActorPattern):
                 found.actors.append(ActorMention(start, end, pattern.actor))
             elif _reads(rules[pattern.rule].accounts, handle):
+                stop = end
+                if pattern.tail:
+                    tail = _tail_end(folded, last + 1, pattern.tail)
+                    if tail < 0:
+                        continue
+                    stop = back(tail - 1) + 1
                 found.triggers.append(
                     Hit(
                         start,
-                        end,
+                        stop,
                         pattern.rule,
                         pattern.lang,
                         pattern.place,
@@ -151,6 +158,7 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
                         pattern.withdrawal,
                         pattern.entering,
                         pattern.closes,
+                        pattern.refers,
                     )
                 )
 
@@ -164,13 +172,36 @@ def _has_trigger(compiled: CompiledRules, folded: str, handle: str | None) -> bo
     for end, (key, patterns) in compiled.trigger_automaton.iter(folded):
         start = end - len(key) + 1
         for pattern in patterns:
-            if _reads(rules[pattern.rule].accounts, handle) and _bounded(
-                folded, start, end + 1, pattern.prefix
+            if (
+                _reads(rules[pattern.rule].accounts, handle)
+                and _bounded(folded, start, end + 1, pattern.prefix)
+                and (not pattern.tail or _tail_end(folded, end + 1, pattern.tail) >= 0)
             ):
                 if not pattern.entering:
                     return True
                 entering = True
     return entering and _has_phrase(compiled.leaving_automaton, folded)
+
+
+def _tail_end(folded: str, end: int, tail: str) -> int:
+    """Where `tail` ends when it stands within TAIL_REACH words after offset `end` in the same clause
+    ("drove IS out of": "out of" after "drove"), else -1. The first word may run on ("выбила")."""
+    pos, n = end, len(folded)
+    while pos < n and is_word_char(folded[pos]):
+        pos += 1
+    for _ in range(TAIL_REACH + 1):
+        while pos < n and not is_word_char(folded[pos]):
+            if folded[pos] in _CLAUSE_STOPS:
+                return -1
+            pos += 1
+        if folded.startswith(tail, pos) and _bounded(folded, pos, pos + len(tail), False):
+            return pos + len(tail)
+        while pos < n and is_word_char(folded[pos]):
+            pos += 1
+    return -1
+
+
+_CLAUSE_STOPS = frozenset(".!?;:,،؛\n")
 
 
 def _has_phrase(automaton: ahocorasick.Automaton, folded: str) -> bool:
