@@ -90,6 +90,9 @@ class PlaceFinder:
                 if self.place_at(walk, i, quiet=True) is None:
                     i = self._across_apposition(walk, i)
             span = self.place_at(walk, i)
+            if span is not None and walk.step < 0 and _closed_locative(words.tokens, span[1], span[2]):
+                _stop(words, walk.step, "the place where it happened ('په X کې'), not what was taken")
+                break
             if span is not None:
                 place, lo, hi = span
                 found.append(PlaceSpan(place, lo, hi, gap))
@@ -322,6 +325,19 @@ def _inside_hyphenated(words: PostWords, lo: int, hi: int) -> bool:
         return False
     word = lo - 1 if lo > 0 else lo
     return text[tokens[word].start].isupper()  # "pro-Kyiv" is Kyiv
+
+
+# Pashto wraps where something happened in a preposition and a postposition: "په هرات کې" = in Herat.
+_LOCATIVE_AROUND = (frozenset({"په"}), frozenset({"کی", "کې"}))
+
+
+def _closed_locative(tokens: list[Token], lo: int, hi: int) -> bool:
+    """Whether the name at tokens lo..hi stands inside "په … کې" (in X): where, not what."""
+    return (
+        hi + 1 < len(tokens)
+        and tokens[hi + 1].text in _LOCATIVE_AROUND[1]
+        and any(tokens[j].text in _LOCATIVE_AROUND[0] for j in range(max(0, lo - 3), lo))
+    )
 
 
 def _stop(words: PostWords, step: int, reason: str) -> None:
