@@ -350,6 +350,8 @@ class Detector:
         for side in sides:
             for i in side:
                 if tokens[i].text in context.references:
+                    if self._finder.near_before(tokens, i):
+                        break  # "چند روستای اطراف شهر", "the villages around the city"
                     # the word before it, unless that word is the trigger's own ("вошли в город")
                     if i - 1 == last or i == 0 or tokens[i - 1].text not in LOCATIVE:
                         return True

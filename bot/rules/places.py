@@ -267,6 +267,17 @@ class PlaceFinder:
                 return True
         return False
 
+    def near_before(self, tokens: list[Token], lo: int) -> bool:
+        """Whether a nearness word stands right before token lo, filler aside ("اطراف شهر")."""
+        ctx, end = self.context, lo
+        for _ in range(4):
+            if _ends_with_any(self._before(tokens, end), ctx.near):
+                return True
+            if end == 0 or tokens[end - 1].text not in ctx.filler:
+                return False
+            end -= 1
+        return False
+
     def _not_the_place(self, tokens: list[Token], lo: int, hi: int) -> str:
         """'near Kunduz', 'outskirts of the city of Kunduz', 'Kunduz province', 'ولایت بلخ': why not.
         A region word beside a centre word names the town ("د سنګین ولسوالۍ مرکز", "X district centre",
