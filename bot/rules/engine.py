@@ -116,6 +116,15 @@ class Detector:
         results: dict[tuple[int, int, str], _Found] = {}
         lang: str | None = None
         leaving = tuple(h.start for h in r.found.triggers if h.withdrawal and h.lang in SUBJECT_FIRST)
+        # "Окупанти втекли": the subject right before a leaving word left, as before a withdrawal
+        # (not before a new flag: "Iraqi army raises the flag" names the taker)
+        leaving += tuple(
+            c.start
+            for c in r.found.cues
+            if c.cue.family == LEAVING
+            and c.cue.lang in SUBJECT_FIRST
+            and not _FLAG.intersection(c.cue.phrase.split())
+        )
         readings: list[list[PlaceSpan]] = []
         left = {c.cue.rule for c in r.found.cues if c.cue.family == LEAVING}
         named: list[PlaceSpan] = []  # places earlier triggers speak of: what 'the city' refers back to
@@ -137,9 +146,13 @@ class Detector:
                 if span.gap > nearest[(hit.start, hit.end, hit.rule)]:
                     continue  # "Addis-Abeba annonce avoir repris Dessie": the verb's object, not its subject
                 lang = lang or detect_language(r.text, post.lang) or hit.lang
-                actor = actor_for(
-                    r.found.actors, (hit.start, hit.end), hit.withdrawal, r.ends, r.folded, leaving
+                # "drove IS out of X": the object between the verb and its preposition was driven out
+                mentions = (
+                    [m for m in r.found.actors if not hit.start <= m.start < hit.end]
+                    if "…" in hit.phrase
+                    else r.found.actors
                 )
+                actor = actor_for(mentions, (hit.start, hit.end), hit.withdrawal, r.ends, r.folded, leaving)
                 self._record(results, hit, span, r.words, lang, actor)
         return self._matches(post, results, lang)
 
@@ -402,6 +415,8 @@ def _nearest_reading(hits: list[Hit], readings: list[list[PlaceSpan]]) -> dict[t
     return nearest
 
 
+# Leaving cues that say a new flag is up: the side named before them took the place.
+_FLAG = frozenset({"flag", "flags", "флаг", "флаги", "прапор", "прапори", "drapeau"})
 # Before a phrase that refers back ("بعد سقوطها", "منذ استعادتها"): the taking is background.
 _SINCE = frozenset({"after", "since", "apres", "depuis", "بعد", "منذ", "после", "с", "після", "з", "از"})
 

@@ -325,6 +325,9 @@ def partial_reason(
             following = _WORD.search(text, cue.end)
             if following and following.start() - cue.end <= 2 and fold(following.group()) in centres:
                 continue
+            preceding = _WORD.findall(text[max(0, cue.start - 16) : cue.start])
+            if preceding and fold(preceding[-1]) in centres:
+                continue  # "مرکز ولسوالی X": the district's centre
             return f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same clause"
     percent = _PERCENT.search(text, first, last)
     if percent:
