@@ -1,7 +1,8 @@
 """The detection rounds' held-out probes (tests/data/detect_round<N>_probe.jsonl): for each kind of
 miss or false alarm studied on a spent blind set (field `kind`), posts written afresh, in other
 languages or other words than the blind set's, so a fix that only fitted that set's sentences shows
-here. Round 3 studied detect_blind4 (three posts a kind), round 4 detect_blind5 (two a kind)."""
+here. Round 3 studied detect_blind4 (three posts a kind), round 4 detect_blind5 (two a kind), round 5
+detect_blind6 by mechanism (five mechanisms, about two posts a language for each where it applies)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.posts import Post
 from bot.rules import Detector
 from tests.conftest import REPO
 
-POSTS_PER_KIND = {3: 3, 4: 2}
+POSTS_PER_KIND = {3: 3, 4: 2, 5: 8}
 
 
 def probe(round_: int) -> list[dict[str, object]]:

@@ -167,3 +167,11 @@ def test_a_rule_says_whether_chats_that_follow_everything_get_it() -> None:
         ("city-contested", "contested", True),
     }
     assert set(rules[1].triggers) == {"en", "fa", "ps", "ar", "ru", "uk", "fr"}
+
+
+def test_a_verb_and_its_preposition_may_stand_apart_once() -> None:
+    """ "выбил* … из {place}": a star may end the verb before '…'; a second '…' is refused."""
+    parse_rules(MINIMAL.replace('["{place} has fallen"]', '["выбил* … из {place}"]'), "rules.yaml")
+    text = MINIMAL.replace('["{place} has fallen"]', '["drove … out … of {place}"]')
+    [(_, _, message)] = problems_of(text)
+    assert "one '…' at most" in message

@@ -31,6 +31,12 @@ class TriggerPattern:
     withdrawal: bool = False  # the holders leaving: an actor as its subject is the side that left
     entering: bool = False  # a force entering: a report only beside a `leaving` cue
     closes: bool = False  # written with a final '.': counts only where its clause ends ("Бахмут наш.")
+    # "drove … out of {place}": the words after '…' must follow within TAIL_REACH words, the object
+    # of the verb between them ("drove IS out of X", "выбила ИГ из X", "вибили джихадистів з X")
+    tail: str = ""
+    # the phrase holds its own reference ("взяли місто під контроль", "تحريرها", "l'ont prise"): with
+    # no place beside it, it speaks of the place the post named first
+    refers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,18 @@ class PlaceContext:
     references: frozenset[str]
     capital_of: frozenset[tuple[str, ...]]
     longest: int
+    # Every word of the phrases above: a word glued to an Arabic proclitic ("بولاية" = in the state of)
+    # is read bare when the bare word is one of these.
+    vocabulary: frozenset[str] = frozenset()
+    # After a region word, the region's centre is the town of that name ("د سنګین ولسوالۍ مرکز",
+    # "مرکز ولسوالی X", "district centre"): not the region.
+    centres: frozenset[str] = frozenset()
+
+    def bare(self, word: str) -> str:
+        """The word without an Arabic proclitic (و ب ل ف) when the bare word is a place word."""
+        if len(word) > 3 and word[0] in "وبلف" and word[1:] in self.vocabulary:
+            return word[1:]
+        return word
 
     @classmethod
     def from_words(cls, words: PlaceWords) -> PlaceContext:
@@ -86,6 +104,7 @@ class PlaceContext:
         before = tuples(words.region_before)
         after = tuples(words.region_after)
         capital_of = tuples(words.capital_of)
+        every = near | before | after | capital_of
         return cls(
             near=near,
             region_before=before,
@@ -94,7 +113,9 @@ class PlaceContext:
             conjunctions=frozenset(w for p in words.conjunctions for w in fold_phrase(p).split()),
             references=frozenset(w for p in words.references for w in fold_phrase(p).split()),
             capital_of=capital_of,
-            longest=max((len(t) for t in near | before | after | capital_of), default=1),
+            longest=max((len(t) for t in every), default=1),
+            vocabulary=frozenset(w for t in every for w in t),
+            centres=frozenset(w for p in words.centres for w in fold_phrase(p).split()),
         )
 
 
@@ -115,6 +136,42 @@ class CompiledRules:
     @property
     def languages(self) -> list[str]:
         return sorted({lang for r in self.source.rules for lang in r.triggers})
+
+
+TAIL_REACH = 4
+# Object pronouns a phrase may hold instead of its place ("l'ont prise", "взяли його під контроль").
+_PRONOUNS = frozenset({"it", "la", "l", "его", "ее", "её", "их", "його", "її", "їх"})
+
+
+def _refers(key: str, place: Direction, references: frozenset[str]) -> bool:
+    """Whether a phrase with no place slot names its place by a reference word or a pronoun."""
+    if place != "any":
+        return False
+    words = key.split()
+    return any(w in references or w in _PRONOUNS or (len(w) > 4 and w.endswith("ها")) for w in words)
+
+
+def _arabic_pronoun_forms(phrase: str) -> list[str]:
+    """An Arabic phrase with its place after it, with an object pronoun instead: "السيطرة على {place}"
+    -> "السيطرة عليها", "تحرير {place}" -> "تحريرها", "استعادة {place}" -> "استعادتها",
+    "انسحب من {place}" -> "انسحب منها"."""
+    if not phrase.endswith(" " + PLACE_SLOT):
+        return []
+    words = phrase[: -len(PLACE_SLOT)].split()
+    if not words or any(w.endswith("*") for w in words):
+        return []
+    last = words[-1]
+    if last in ("على", "علي"):
+        ends = ["عليها", "عليه"]
+    elif last == "من":
+        ends = ["منها", "منه"]
+    elif last in ("مدينة", "بلدة", "في", "فوق"):
+        return []
+    elif last.endswith("ة"):
+        ends = [last[:-1] + "تها", last[:-1] + "ته"]
+    else:
+        ends = [last + "ها"]  # not "ه": folded, "استعاده" is the noun "استعادة"
+    return [" ".join([*words[:-1], e]) for e in ends]
 
 
 def _split_phrase(phrase: str) -> tuple[str, Direction, bool]:
@@ -154,8 +211,11 @@ def _withdrawal_wins(
     ]
 
 
-def _add_triggers(add: Callable[[str, TriggerPattern], None], idx: int, rule: Rule) -> list[RegexPattern]:
-    """Every inflected form of the rule's trigger and withdrawal phrases; its regexes, returned."""
+def _add_triggers(
+    add: Callable[[str, TriggerPattern], None], idx: int, rule: Rule, references: frozenset[str]
+) -> list[RegexPattern]:
+    """Every inflected form of the rule's trigger and withdrawal phrases; its regexes, returned.
+    Arabic phrases also stand with an object pronoun for their place ("وتعلن تحريرها")."""
     regexes: list[RegexPattern] = []
     listed = [(lang, t, "") for lang, ts in rule.triggers.items() for t in ts]
     listed += [(lang, t, "withdrawal") for lang, ts in rule.withdrawal.items() for t in ts]
@@ -164,11 +224,27 @@ def _add_triggers(add: Callable[[str, TriggerPattern], None], idx: int, rule: Ru
         if isinstance(trigger, RegexTrigger):
             regexes.append(RegexPattern(idx, lang, compile_regex(trigger.regex), trigger.place))
             continue
-        for phrase in expand_phrase(trigger, lang):
-            key, place, prefix = _split_phrase(phrase)
+        phrases = expand_phrase(trigger, lang)
+        if lang == "ar" and sort != "entering":
+            phrases += _arabic_pronoun_forms(trigger)
+        for phrase in phrases:
+            head, _, rest = phrase.partition("…")
+            key, place, prefix = _split_phrase(
+                head + (PLACE_SLOT if rest.rstrip().endswith(PLACE_SLOT) else "")
+            )
+            tail = _split_phrase(rest)[0] if rest else ""
             closes = phrase.rstrip().endswith(".")
             pattern = TriggerPattern(
-                idx, lang, trigger, place, prefix, sort == "withdrawal", sort == "entering", closes
+                idx,
+                lang,
+                trigger,
+                place,
+                prefix,
+                sort == "withdrawal",
+                sort == "entering",
+                closes,
+                tail,
+                _refers(key, place, references),
             )
             add(key, pattern)
     return regexes
@@ -229,8 +305,9 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
         for name in _actor_names(actor):
             key, _, prefix = _split_phrase(name)
             add(key, ActorPattern(actor.name, prefix))
+    context = PlaceContext.from_words(source.place_words)
     for idx, rule in enumerate(source.rules):
-        regexes += _add_triggers(add, idx, rule)
+        regexes += _add_triggers(add, idx, rule, context.references)
         for lang, cue_families in rule.cancel.items():
             add_cues(idx, lang, cue_families.model_dump())
         blockers = tuple(f" {fold_phrase(b)} " for words in rule.gap_blockers.values() for b in words)
@@ -251,6 +328,6 @@ def compile_rules(source: RulesFile, places: PlaceIndex | None = None) -> Compil
         leaving_automaton=leaving_automaton,
         regexes=regexes,
         places=places if places is not None else place_index(source.gazetteer),
-        context=PlaceContext.from_words(source.place_words),
+        context=context,
         trust=trust,
     )

@@ -116,26 +116,43 @@ class Detector:
         results: dict[tuple[int, int, str], _Found] = {}
         lang: str | None = None
         leaving = tuple(h.start for h in r.found.triggers if h.withdrawal and h.lang in SUBJECT_FIRST)
+        # "Окупанти втекли": the subject right before a leaving word left, as before a withdrawal
+        # (not before a new flag: "Iraqi army raises the flag" names the taker)
+        leaving += tuple(
+            c.start
+            for c in r.found.cues
+            if c.cue.family == LEAVING
+            and c.cue.lang in SUBJECT_FIRST
+            and not _FLAG.intersection(c.cue.phrase.split())
+        )
         readings: list[list[PlaceSpan]] = []
         left = {c.cue.rule for c in r.found.cues if c.cue.family == LEAVING}
+        named: list[PlaceSpan] = []  # places earlier triggers speak of: what 'the city' refers back to
         for n, hit in enumerate(r.found.triggers):
             if trace is not None:
                 trace.current = n
             if hit.entering and not left & {SHARED, hit.rule}:
                 readings.append([])  # "forces entered X" alone: fighting inside, not yet a fall
+                # ... but "entered X and took the city under control" speaks of X
+                named += self._places_near(hit, r.words, bisect_right(r.ends, hit.start), named, quiet=True)
                 if trace is not None:
                     trace.cancelled[n] = "an entry, and the post does not say the holders left"
                 continue
-            readings.append(self._spans_of(hit, r.found, r.words, r.ends, r.year))
+            readings.append(self._spans_of(hit, r.found, r.words, r.ends, r.year, named))
+            named += readings[-1]
         nearest = _nearest_reading(r.found.triggers, readings)
         for n, hit in enumerate(r.found.triggers):
             for span in readings[n]:
                 if span.gap > nearest[(hit.start, hit.end, hit.rule)]:
                     continue  # "Addis-Abeba annonce avoir repris Dessie": the verb's object, not its subject
                 lang = lang or detect_language(r.text, post.lang) or hit.lang
-                actor = actor_for(
-                    r.found.actors, (hit.start, hit.end), hit.withdrawal, r.ends, r.folded, leaving
+                # "drove IS out of X": the object between the verb and its preposition was driven out
+                mentions = (
+                    [m for m in r.found.actors if not hit.start <= m.start < hit.end]
+                    if "…" in hit.phrase
+                    else r.found.actors
                 )
+                actor = actor_for(mentions, (hit.start, hit.end), hit.withdrawal, r.ends, r.folded, leaving)
                 self._record(results, hit, span, r.words, lang, actor)
         return self._matches(post, results, lang)
 
@@ -153,7 +170,7 @@ class Detector:
         return list(denied.values())
 
     def _spans_of(
-        self, hit: Hit, found: Scan, words: PostWords, ends: list[int], year: int
+        self, hit: Hit, found: Scan, words: PostWords, ends: list[int], year: int, named: list[PlaceSpan]
     ) -> list[PlaceSpan]:
         """The places this trigger reports, unless a cue of its sentence (or the place's) cancels it."""
         trace, text = words.trace, words.text
@@ -162,8 +179,10 @@ class Detector:
         why = cancel.why if cancel else ""
         if not why and hit.closes and not _ends_clause(text, hit.end):
             why = "the phrase must end its clause ('X наш.', not 'наш репортаж')"
+        if not why and hit.refers and _since_before(words.tokens, hit.start):
+            why = "'after' or 'since' its taking: background ('بعد سقوطها', 'since its capture')"
         spans: list[PlaceSpan] = []
-        for span in [] if why else self._places_near(hit, words, sentence):
+        for span in [] if why else self._places_near(hit, words, sentence, named):
             named_in = words.tokens[span.first].sentence
             if named_in != sentence:
                 there = cancel_reason(self.compiled, hit, named_in, found.cues, ends, text, year)
@@ -172,7 +191,15 @@ class Detector:
                     continue
             tokens = words.tokens
             place = (tokens[span.first].start, tokens[span.last].end)
-            partial = partial_reason(hit, found.cues, text, place, self._around(tokens, hit, span))
+            partial = partial_reason(
+                hit,
+                found.cues,
+                text,
+                place,
+                self._around(tokens, hit, span),
+                self.compiled.context.centres,
+                self._asides(words, hit, span),
+            )
             if partial:
                 why = partial
                 continue
@@ -234,7 +261,25 @@ class Detector:
             and (rules[rule_idx].rule.kind == "fallen" or gid not in fallen)
         ]
 
-    def _places_near(self, hit: Hit, words: PostWords, sentence: int) -> list[PlaceSpan]:
+    def _places_near(
+        self,
+        hit: Hit,
+        words: PostWords,
+        sentence: int,
+        named: list[PlaceSpan] | None = None,
+        quiet: bool = False,
+    ) -> list[PlaceSpan]:
+        """The places on the trigger's side; else, when it refers back ("the city", "تحريرها"), the
+        place an earlier trigger of the post spoke of, or the first place the post named."""
+        trace = words.trace
+        if quiet:
+            words.trace = None
+        try:
+            return self._near(hit, words, sentence, named or [])
+        finally:
+            words.trace = trace
+
+    def _near(self, hit: Hit, words: PostWords, sentence: int, named: list[PlaceSpan]) -> list[PlaceSpan]:
         tokens = words.tokens
         first = next((i for i, t in enumerate(tokens) if t.end > hit.start), len(tokens))
         last = max(
@@ -249,9 +294,10 @@ class Detector:
             back = gap * 2 if hit.lang in VERB_FINAL else gap
             places += self._finder.walk(Walk(words, sentence, -1, back, rule.blockers), first - 1)
         if not places and (
-            self._refers_back(hit, tokens, first, last) or self._aside_refers(hit, words, first)
+            hit.refers or self._refers_back(hit, tokens, first, last) or self._aside_refers(hit, words, first)
         ):
-            earlier = self._finder.first_place_before(words, first)
+            before = [(s.place, s.first, s.last) for s in named if s.last < first]
+            earlier = before[0] if before else self._finder.first_place_before(words, first)
             if earlier is not None:
                 place, lo, hi = earlier
                 if words.trace is not None:
@@ -275,6 +321,21 @@ class Detector:
                 counted += tokens[i].text not in filler
             lo, hi = (i, hi) if step < 0 else (lo, i)
         return tokens[max(lo, 0)].start, tokens[hi].end
+
+    def _asides(self, words: PostWords, hit: Hit, span: PlaceSpan) -> tuple[tuple[int, int], ...]:
+        """The aside between a place and a trigger after it, which the walk stepped over: it describes
+        the place ("الفاشر، آخرین پایگاه ارتش سودان در دارفور، به کنترل آنها درآمده است")."""
+        tokens = words.tokens
+        if span.last + 1 >= len(tokens) or tokens[span.last].end > hit.start:
+            return ()
+        if not words.clause_mark_before(span.last + 1):
+            return ()
+        j = span.last + 1
+        while j < len(tokens) and tokens[j].start < hit.start:
+            j += 1
+        if j < len(tokens) and words.clause_mark_before(j) and j - span.last <= APPOSITION_MAX_WORDS:
+            return ((tokens[span.last].end, tokens[j - 1].end),)
+        return ()
 
     def _aside_refers(self, hit: Hit, words: PostWords, first: int) -> bool:
         """Whether 'the city' stands before an aside that ends right before the trigger ("Місто, яке ми
@@ -302,6 +363,8 @@ class Detector:
         for side in sides:
             for i in side:
                 if tokens[i].text in context.references:
+                    if self._finder.near_before(tokens, i):
+                        break  # "چند روستای اطراف شهر", "the villages around the city"
                     # the word before it, unless that word is the trigger's own ("вошли в город")
                     if i - 1 == last or i == 0 or tokens[i - 1].text not in LOCATIVE:
                         return True
@@ -350,6 +413,17 @@ def _nearest_reading(hits: list[Hit], readings: list[list[PlaceSpan]]) -> dict[t
         best = min((s.gap for s in spans), default=1_000)
         nearest[key] = min(nearest.get(key, 1_000), best)
     return nearest
+
+
+# Leaving cues that say a new flag is up: the side named before them took the place.
+_FLAG = frozenset({"flag", "flags", "флаг", "флаги", "прапор", "прапори", "drapeau"})
+# Before a phrase that refers back ("بعد سقوطها", "منذ استعادتها"): the taking is background.
+_SINCE = frozenset({"after", "since", "apres", "depuis", "بعد", "منذ", "после", "с", "після", "з", "از"})
+
+
+def _since_before(tokens: list[Token], start: int) -> bool:
+    i = bisect_right([t.start for t in tokens], start) - 2
+    return i >= 0 and tokens[i].text in _SINCE
 
 
 _CLAUSE_CLOSERS = frozenset(".!?;:,،؛—–()…#\n")

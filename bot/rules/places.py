@@ -90,6 +90,9 @@ class PlaceFinder:
                 if self.place_at(walk, i, quiet=True) is None:
                     i = self._across_apposition(walk, i)
             span = self.place_at(walk, i)
+            if span is not None and walk.step < 0 and _closed_locative(words.tokens, span[1], span[2]):
+                _stop(words, walk.step, "the place where it happened ('په X کې'), not what was taken")
+                break
             if span is not None:
                 place, lo, hi = span
                 found.append(PlaceSpan(place, lo, hi, gap))
@@ -99,7 +102,7 @@ class PlaceFinder:
                 i = following
                 continue
             blocker = _blocker_at(words.tokens, i, walk.step, walk.blockers)
-            if blocker:
+            if blocker and not self._beside_centre(words.tokens, i):
                 _stop(words, walk.step, f"gap blocker '{blocker}'")
                 break
             referred = referred or words.tokens[i].text in self.context.references
@@ -109,6 +112,13 @@ class PlaceFinder:
         if not found and gap > walk.max_gap:
             _stop(words, walk.step, f"gap too long (more than {walk.max_gap} words)")
         return found
+
+    def _beside_centre(self, tokens: list[Token], i: int) -> bool:
+        """Whether a region word at token i stands beside a centre word ("ولسوالۍ مرکز"): the town."""
+        ctx, centres = self.context, self.context.centres
+        if not any(tokens[i].text in p for p in ctx.region_after | ctx.region_before):
+            return False
+        return any(0 <= j < len(tokens) and tokens[j].text in centres for j in (i - 1, i + 1))
 
     @staticmethod
     def _heading_before(walk: Walk, i: int) -> bool:
@@ -178,13 +188,20 @@ class PlaceFinder:
         is not the place taken here (a shorter name inside them is not either)."""
         tokens = words.tokens
         names = [t.text for t in tokens[lo : hi + 1]]
-        capital = self.index.province_capital(names) if self._after_capital_of(tokens, lo) else None
+        after_capital = self._after_capital_of(tokens, lo)
+        centred = after_capital or self._region_centre(tokens, lo, hi)
+        capital = self.index.province_capital(names) if centred else None
         if capital is not None:
             self._note(words, lo, hi, capital.name, quiet, True, "the capital of the province named")
             return capital
         found = self.index.candidates(names)
         if found is None:
             return None
+        governs = after_capital and after_capital not in self.context.centres
+        if governs and not self._region_word_before(tokens, lo):
+            # "столицу Тыграя", "the capital of Borno": a region we do not know, not a town of that name
+            self._note(words, lo, hi, "", quiet, False, "after 'capital of': a region not known, not a town")
+            return REJECTED
         if _inside_hyphenated(words, lo, hi):
             self._note(words, lo, hi, "", quiet, False, "part of a longer hyphenated name (Абу-Кемаль)")
             return None
@@ -192,7 +209,9 @@ class PlaceFinder:
         place = self._preferred(candidates, words.countries)
         lower = words.text[tokens[lo].start].islower()
         everyday = lo == hi and names[0] in self.index.needs_capital
-        if lower and (spelling is not Spelling.WRITTEN or everyday):
+        refs = self.context.references  # "the port city": a word describing the city, not Port City
+        described = (lo < hi and names[-1] in refs) or (hi + 1 < len(tokens) and tokens[hi + 1].text in refs)
+        if lower and (spelling is not Spelling.WRITTEN or described or everyday):
             self._note(words, lo, hi, place.name, quiet, False, "an everyday word unless capitalised")
             return None
         if spelling is Spelling.SOUNDED and not _one_name(words, lo, hi):
@@ -216,34 +235,73 @@ class PlaceFinder:
                     return places[idx]
         return places[candidates[0]]
 
-    def _after_capital_of(self, tokens: list[Token], lo: int) -> bool:
-        """Whether 'capital of' (maybe then 'the province of', 'ولایت') stands right before token lo."""
+    def _after_capital_of(self, tokens: list[Token], lo: int) -> str:
+        """The last word of 'capital of' (maybe then 'the province of', 'ولایت') when it stands right
+        before token lo, else ""."""
         ctx = self.context
         end = lo
         for _ in range(4):
-            before = tuple(t.text for t in tokens[max(0, end - ctx.longest) : end])
+            before = self._before(tokens, end)
             if _ends_with_any(before, ctx.capital_of):
-                return True
+                return before[-1]
             if end == 0:
-                return False
+                return ""
             word = tokens[end - 1].text
             if word not in ctx.filler and not _ends_with_any(before, ctx.region_before):
+                return ""
+            end -= 1
+        return ""
+
+    def _before(self, tokens: list[Token], end: int) -> tuple[str, ...]:
+        """The place words right before token `end`, an Arabic proclitic taken off ("بولاية")."""
+        ctx = self.context
+        return tuple(ctx.bare(t.text) for t in tokens[max(0, end - ctx.longest) : end])
+
+    def _region_word_before(self, tokens: list[Token], lo: int) -> bool:
+        return _ends_with_any(self._before(tokens, lo), self.context.region_before)
+
+    def _region_centre(self, tokens: list[Token], lo: int, hi: int) -> bool:
+        """Whether a region word and a centre word follow the name ("د بغلان ولایت مرکز")."""
+        ctx = self.context
+        after = tuple(ctx.bare(t.text) for t in tokens[hi + 1 : hi + 1 + ctx.longest])
+        for p in ctx.region_after:
+            centre = hi + 1 + len(p)
+            if after[: len(p)] == p and centre < len(tokens) and tokens[centre].text in ctx.centres:
+                return True
+        return False
+
+    def near_before(self, tokens: list[Token], lo: int) -> bool:
+        """Whether a nearness word stands right before token lo, filler aside ("اطراف شهر")."""
+        ctx, end = self.context, lo
+        for _ in range(4):
+            if _ends_with_any(self._before(tokens, end), ctx.near):
+                return True
+            if end == 0 or tokens[end - 1].text not in ctx.filler:
                 return False
             end -= 1
         return False
 
     def _not_the_place(self, tokens: list[Token], lo: int, hi: int) -> str:
-        """'near Kunduz', 'outskirts of the city of Kunduz', 'Kunduz province', 'ولایت بلخ': why not."""
+        """'near Kunduz', 'outskirts of the city of Kunduz', 'Kunduz province', 'ولایت بلخ': why not.
+        A region word beside a centre word names the town ("د سنګین ولسوالۍ مرکز", "X district centre",
+        "مرکز ولسوالی X"): the district's centre is the town of its name."""
         ctx = self.context
-        after = tuple(t.text for t in tokens[hi + 1 : hi + 1 + ctx.longest])
-        if any(after[: len(p)] == p for p in ctx.region_after):
-            return "a region word after the name (the province, not the city)"
-        right_before = tuple(t.text for t in tokens[max(0, lo - ctx.longest) : lo])
-        if _ends_with_any(right_before, ctx.region_before):
-            return "a region word before the name (the province, not the city)"
+        after = tuple(ctx.bare(t.text) for t in tokens[hi + 1 : hi + 1 + ctx.longest])
+        for p in ctx.region_after:
+            if after[: len(p)] == p:
+                centre = hi + 1 + len(p)
+                if centre < len(tokens) and tokens[centre].text in ctx.centres:
+                    break
+                return "a region word after the name (the province, not the city)"
+        right_before = self._before(tokens, lo)
+        for n, group in _by_length(ctx.region_before):
+            if n <= len(right_before) and right_before[len(right_before) - n :] in group:
+                if lo - n - 1 >= 0 and tokens[lo - n - 1].text in ctx.centres:
+                    break
+                return "a region word before the name (the province, not the city)"
         end = lo  # the near-phrase must end right before `end`, after skipping filler words
         for _ in range(4):
-            before = tuple(t.text for t in tokens[max(0, end - ctx.longest) : end])
+            before = self._before(tokens, end)
             if _ends_with_any(before, ctx.near):
                 return "a nearness word before the name (near, outskirts of, airport of)"
             if end == 0 or tokens[end - 1].text not in ctx.filler:
@@ -294,6 +352,19 @@ def _inside_hyphenated(words: PostWords, lo: int, hi: int) -> bool:
         return False
     word = lo - 1 if lo > 0 else lo
     return text[tokens[word].start].isupper()  # "pro-Kyiv" is Kyiv
+
+
+# Pashto wraps where something happened in a preposition and a postposition: "په هرات کې" = in Herat.
+_LOCATIVE_AROUND = (frozenset({"په"}), frozenset({"کی", "کې"}))
+
+
+def _closed_locative(tokens: list[Token], lo: int, hi: int) -> bool:
+    """Whether the name at tokens lo..hi stands inside "په … کې" (in X): where, not what."""
+    return (
+        hi + 1 < len(tokens)
+        and tokens[hi + 1].text in _LOCATIVE_AROUND[1]
+        and any(tokens[j].text in _LOCATIVE_AROUND[0] for j in range(max(0, lo - 3), lo))
+    )
 
 
 def _stop(words: PostWords, step: int, reason: str) -> None:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from bot.rules.actors import ActorMention
-from bot.rules.compiled import LEAVING, SHARED, ActorPattern, CompiledRules, CuePattern, Direction
-from bot.rules.text import clause_bounds, dating_years, is_word_char
+from bot.rules.compiled import LEAVING, SHARED, TAIL_REACH, ActorPattern, CompiledRules, CuePattern, Direction
+from bot.rules.text import clause_bounds, dating_years, fold, is_word_char
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
@@ -31,6 +31,7 @@ class Hit:
     withdrawal: bool = False
     entering: bool = False  # counts only when the post says the holders left (a `leaving` cue)
     closes: bool = False  # counts only where its clause ends ("Курахово наше." but not "наш репортаж")
+    refers: bool = False  # holds its own reference ("взяли місто під контроль", "تحريرها")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ QUESTION = "question"
 DENIAL = "denial"
 PAST = "past"
 HEDGE = "hedge"
+OTHER_SENSE = "other_sense"
 
 
 @dataclass
@@ -139,10 +141,16 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
             elif isinstance(pattern, ActorPattern):
                 found.actors.append(ActorMention(start, end, pattern.actor))
             elif _reads(rules[pattern.rule].accounts, handle):
+                stop = end
+                if pattern.tail:
+                    tail = _tail_end(folded, last + 1, pattern.tail)
+                    if tail < 0:
+                        continue
+                    stop = back(tail - 1) + 1
                 found.triggers.append(
                     Hit(
                         start,
-                        end,
+                        stop,
                         pattern.rule,
                         pattern.lang,
                         pattern.place,
@@ -150,6 +158,7 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
                         pattern.withdrawal,
                         pattern.entering,
                         pattern.closes,
+                        pattern.refers,
                     )
                 )
 
@@ -163,13 +172,36 @@ def _has_trigger(compiled: CompiledRules, folded: str, handle: str | None) -> bo
     for end, (key, patterns) in compiled.trigger_automaton.iter(folded):
         start = end - len(key) + 1
         for pattern in patterns:
-            if _reads(rules[pattern.rule].accounts, handle) and _bounded(
-                folded, start, end + 1, pattern.prefix
+            if (
+                _reads(rules[pattern.rule].accounts, handle)
+                and _bounded(folded, start, end + 1, pattern.prefix)
+                and (not pattern.tail or _tail_end(folded, end + 1, pattern.tail) >= 0)
             ):
                 if not pattern.entering:
                     return True
                 entering = True
     return entering and _has_phrase(compiled.leaving_automaton, folded)
+
+
+def _tail_end(folded: str, end: int, tail: str) -> int:
+    """Where `tail` ends when it stands within TAIL_REACH words after offset `end` in the same clause
+    ("drove IS out of": "out of" after "drove"), else -1. The first word may run on ("выбила")."""
+    pos, n = end, len(folded)
+    while pos < n and is_word_char(folded[pos]):
+        pos += 1
+    for _ in range(TAIL_REACH + 1):
+        while pos < n and not is_word_char(folded[pos]):
+            if folded[pos] in _CLAUSE_STOPS:
+                return -1
+            pos += 1
+        if folded.startswith(tail, pos) and _bounded(folded, pos, pos + len(tail), False):
+            return pos + len(tail)
+        while pos < n and is_word_char(folded[pos]):
+            pos += 1
+    return -1
+
+
+_CLAUSE_STOPS = frozenset(".!?;:,،؛\n")
 
 
 def _has_phrase(automaton: ahocorasick.Automaton, folded: str) -> bool:
@@ -217,20 +249,13 @@ def cancel_reason(
     chute"); before the trigger or in its clause it dates the event ("On this day in 2014, … fell")."""
     if _asked(text, ends, sentence):
         return Cancel(QUESTION, "the sentence is a question ('Has X fallen?')")
-    clause_end: int | None = None
+    clause: list[tuple[int, int]] = []  # the trigger's clause, found once when a cue needs it
     for cue in cues:
         if cue.cue.family in (PARTIAL, LEAVING):
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
-            if hit.withdrawal and cue.cue.family == HEDGE and cue.start >= hit.end:
-                continue  # "le retrait de X face à la menace d'encerclement": the threat is why they left
-            if cue.cue.family == PAST and cue.start >= hit.end:
-                if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
-                    continue  # "liberated from ISIS seven months after it was lost": the loss is earlier
-                if clause_end is None:
-                    clause_end = clause_bounds(text, hit.start, hit.end)[1]
-                if cue.start >= clause_end:
-                    continue
+            if _elsewhere(cue, hit, text, clause):
+                continue
             return Cancel(
                 cue.cue.family, f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
             )
@@ -242,6 +267,33 @@ def cancel_reason(
     return None
 
 
+def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) -> bool:
+    """Whether a cue of the trigger's sentence speaks of something else than the trigger's event."""
+    family = cue.cue.family
+    if family in (OTHER_SENSE, PAST) and not clause:
+        clause.append(clause_bounds(text, hit.start, hit.end))
+    if family == OTHER_SENSE:
+        return not clause[0][0] <= cue.start < clause[0][1]  # "« victoire totale » : Mossoul est libérée"
+    if family == HEDGE:
+        if _after_word_before(text, cue.start):
+            return True  # "پس از بیرون راندن دیگر گروه‌ها": what was done before the report, not a plan
+        return hit.withdrawal and cue.start >= hit.end  # "retrait de X face à la menace": why they left
+    if family == PAST and cue.start >= hit.end:
+        if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
+            return True  # "liberated from ISIS seven months after it was lost": the loss is earlier
+        return cue.start >= clause[0][1]
+    return False
+
+
+def _after_word_before(text: str, start: int) -> bool:
+    """Whether the word right before offset `start` is "after" (after, après, بعد, پس از, после)."""
+    words = _WORD.findall(text[max(0, start - 24) : start])
+    return bool(words) and (fold(words[-1]) in _AFTER or fold(" ".join(words[-2:])) in _AFTER_PHRASES)
+
+
+_AFTER_PHRASES = frozenset({"پس از", "بعد از", "له", "after the", "apres la", "apres le"})
+
+
 def _asked(text: str, ends: list[int], sentence: int) -> bool:
     """Whether the sentence ends with a question mark ("Has X fallen?"): a question reports nothing."""
     if sentence >= len(ends):
@@ -251,16 +303,40 @@ def _asked(text: str, ends: list[int], sentence: int) -> bool:
 
 
 def partial_reason(
-    hit: Hit, cues: list[CueHit], text: str, place: tuple[int, int], near: tuple[int, int]
+    hit: Hit,
+    cues: list[CueHit],
+    text: str,
+    place: tuple[int, int],
+    near: tuple[int, int],
+    centres: frozenset[str] = frozenset(),
+    asides: tuple[tuple[int, int], ...] = (),
 ) -> str:
     """A partial-control cue next to the trigger and its place (`near`), in their clause(s): "took half
-    of X" and "seized X airport" are not X; "X is taken, units left the prison" is."""
+    of X" and "seized X airport" are not X; "X is taken, units left the prison" is. Not a district word
+    before a centre word ("د X ولسوالۍ مرکز": the district's centre is the town), nor a cue inside an
+    aside that describes the place ("الفاشر، آخرین پایگاه ارتش، ..."), and a number with a per cent
+    sign ("70% of X") is one."""
     first, last = clause_bounds(text, min(hit.start, place[0]), max(hit.end, place[1]))
     first, last = max(first, near[0]), min(last, near[1])
     for cue in cues:
         if cue.cue.family == PARTIAL and cue.cue.rule in (SHARED, hit.rule) and first <= cue.start < last:
+            if any(lo <= cue.start < hi for lo, hi in asides):
+                continue
+            following = _WORD.search(text, cue.end)
+            if following and following.start() - cue.end <= 2 and fold(following.group()) in centres:
+                continue
+            preceding = _WORD.findall(text[max(0, cue.start - 16) : cue.start])
+            if preceding and fold(preceding[-1]) in centres:
+                continue  # "مرکز ولسوالی X": the district's centre
             return f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same clause"
+    percent = _PERCENT.search(text, first, last)
+    if percent:
+        return f"'{percent.group()}' (a share of the place) in the same clause"
     return ""
+
+
+_WORD = re.compile(r"\w+")
+_PERCENT = re.compile(r"\d+\s?[%٪]")
 
 
 def _reads(accounts: frozenset[str] | None, handle: str | None) -> bool:

@@ -75,8 +75,10 @@ def _check_trigger_phrase(phrase: str) -> str:
         raise ValueError(f"'{phrase}' has no words besides {PLACE_SLOT}")
     if PLACE_SLOT in text and not (text.startswith(PLACE_SLOT) or text.endswith(PLACE_SLOT)):
         raise ValueError(f"'{phrase}': {PLACE_SLOT} must stand at the start or the end")
-    if "*" in words[:-1]:
-        raise ValueError(f"'{phrase}': '*' may only end the last word")
+    if any("*" in part.strip()[:-1] for part in words.split("…")):
+        raise ValueError(f"'{phrase}': '*' may only end the last word (of each side of '…')")
+    if words.count("…") > 1:
+        raise ValueError(f"'{phrase}': one '…' at most (a verb … the words after its object)")
     return phrase
 
 
@@ -161,6 +163,13 @@ class PlaceWords(Strict):
     references: list[Phrase] = Field(
         default_factory=list,
         description="Words that refer back to the place last named in the post: 'Kunduz … The city fell'",
+    )
+    centres: list[Phrase] = Field(
+        default_factory=list,
+        description=(
+            "Next to a region word: the region's centre, which is the town of that name"
+            " ('district centre', 'ولسوالۍ مرکز'), so the name is the town, not the region"
+        ),
     )
     capital_of: list[Phrase] = Field(
         default_factory=list,
