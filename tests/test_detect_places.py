@@ -96,3 +96,30 @@ def test_the_city_refers_back_to_the_place_the_post_named_first(detect: Callable
 
 def test_a_reference_in_a_post_about_history_raises_nothing(detect: Callable[..., list[Match]]) -> None:
     assert detect("On this day in 2014, ISIS swept into Mosul. A thread on how the city fell.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameid"),
+    [
+        ("کردي ځواکونو د رقې ښار له داعشه بېرته ونیو.", 172955),  # Raqqa, رقه
+        ("د حماې ښار وسله والو ونیو او پوځ شاته ولاړ.", 170017),  # Hama, حماه
+    ],
+)
+def test_a_pashto_name_in_the_oblique_case_is_the_place(
+    detect: Callable[..., list[Match]], text: str, geonameid: int
+) -> None:
+    assert geonameid in {m.geonameid for m in detect(text) if m.rule == "city-fallen"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "د یوې موافقې له مخې ښار پرېښود شو او جګړه ودرېده.",  # له مخې (according to) is no Mocha
+        "د سوریې پوځ ونیو، خو ښار لا هم د دوی په لاس کې نه دی.",  # سوریې is Syria, the country
+    ],
+)
+def test_pashto_oblique_words_that_are_no_town_stay_no_town(
+    detect: Callable[..., list[Match]], text: str
+) -> None:
+    found = {m.location for m in detect(text) if m.rule == "city-fallen"}
+    assert not found & {"Mocha", "Surrey"}

@@ -20,6 +20,7 @@ from bot.rules.trace import Trace
 APPOSITION_MAX_WORDS = 30
 _CLOSING_MARKS = frozenset(")]")
 _HYPHENS = frozenset("-‐‑")
+_PASHTO_OBLIQUE = "ې"  # folded to ی like Persian's yeh, so only the post as written tells it
 # A name that stands for a place, but not the one taken here ("governor of Sar-e Pul").
 REJECTED = Place(None, "", "", 0)
 
@@ -195,6 +196,8 @@ class PlaceFinder:
             self._note(words, lo, hi, capital.name, quiet, True, "the capital of the province named")
             return capital
         found = self.index.candidates(names)
+        if found is None and words.text[tokens[hi].end - 1] == _PASHTO_OBLIQUE:
+            found = self._pashto_direct(names, after_of=lo > 0 and tokens[lo - 1].text == "د")
         if found is None:
             return None
         governs = after_capital and after_capital not in self.context.centres
@@ -224,6 +227,21 @@ class PlaceFinder:
             return REJECTED
         self._note(words, lo, hi, place.name, quiet, True, "matched")
         return place
+
+    def _pashto_direct(self, names: list[str], after_of: bool) -> tuple[tuple[int, ...], Spelling] | None:
+        """A name in Pashto's oblique case ("د رقې ښار"): ې stands for the ه or ا the index writes
+        (رقه). The bare stem is not tried ("یوې", one, and "سوریې" would name towns), and a stem of two
+        letters only right after "د" (of): "له مخې" (according to) is no Mocha."""
+        stem = names[-1][:-1]
+        if len(stem) < (2 if after_of else 3):
+            return None
+        for direct in (stem + "ه", stem + "ا"):
+            if direct in self.index.countries:
+                return None  # "د سوریې" is Syria, the country
+            found = self.index.candidates([*names[:-1], direct])
+            if found is not None:
+                return found[0], Spelling.DECLINED
+        return None
 
     def _preferred(self, candidates: tuple[int, ...], countries: frozenset[str]) -> Place:
         """Of places sharing a name: the one in a country the post names, else the index's order
