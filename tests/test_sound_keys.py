@@ -89,3 +89,9 @@ def test_a_persian_transliteration_of_a_ukrainian_town_is_found(detect: Callable
 def test_a_name_found_only_by_sound_says_so(detector: Detector) -> None:
     found = detector.compiled.places.lookup(fold_phrase("Телль-Ріфаат").split(" "))
     assert found is not None and found[0].geonameid == 163476 and found[1] is Spelling.SOUNDED
+
+
+def test_of_places_one_key_shares_the_one_spelled_alike_wins(detector: Detector) -> None:
+    index = detector.compiled.places
+    mayadin = index.lookup(fold_phrase("Эль-Маядином").split(" "))
+    assert mayadin is not None and mayadin[0].name == "Al Mayādīn"  # not Al Madīnah, the same "lmdn"

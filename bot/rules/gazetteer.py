@@ -24,7 +24,7 @@ import platformdirs
 
 from bot.rules.aliases import AliasFile, aliases_digest, load_aliases
 from bot.rules.schema import Gazetteer
-from bot.rules.sounds import MIN_CONSONANTS_ABROAD, sound_keys
+from bot.rules.sounds import MIN_CONSONANTS_ABROAD, closest, sound_keys
 from bot.rules.text import fold_phrase, script_of
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,11 @@ class PlaceIndex:
         if words[0][:1] in _ARABIC_PROCLITICS and len(words[0]) > 4:
             keys += sound_keys([words[0][1:], *words[1:]])
         part = SOUND_PARTS.get(script_of(words[0]), "")
-        return next((self.sounds[part + k] for k in keys if part + k in self.sounds), None)
+        hit = next((self.sounds[part + k] for k in keys if part + k in self.sounds), None)
+        if hit is None or len(hit) == 1:
+            return hit
+        best = closest(stemmed, [fold_phrase(self.places[i].name) for i in hit])
+        return (hit[best], *hit[:best], *hit[best + 1 :])
 
     def lookup(self, words: list[str]) -> tuple[Place, Spelling] | None:
         """The place named by exactly these folded words, and how they spell it."""

@@ -20,6 +20,7 @@ Persian ones.
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 # Arabic script writes no short vowels, so its names are shorter skeletons than Latin or Cyrillic ones.
 MIN_CONSONANTS = {"latin": 4, "cyrillic": 4, "arabic": 3}
@@ -134,3 +135,23 @@ def sound_keys(words: list[str], reader: str | None = None) -> list[str]:
         keys = _arabic_keys(joined)
     least = MIN_CONSONANTS[reader or script]
     return [article + k for k in keys if len(k) >= 2 and len(article + k) >= least]
+
+
+def _letters(words: list[str]) -> str:
+    """The words in Latin letters with their vowels, for telling apart names one key shares."""
+    joined = "".join(words)
+    if _script(joined) == "cyrillic":
+        return joined.replace("дж", "dzh").translate(_CYRILLIC_TO_LATIN).lower()
+    return joined
+
+
+def closest(words: list[str], names: list[str]) -> int:
+    """Of place names sharing the words' sound key (folded, in the index's order), the index of the
+    one spelled most like the words with their vowels: "Эль-Маядин" is Al Mayādīn, not Al Madīnah.
+    Ties keep the index's order (focus countries, then population); Arabic script writes too few
+    vowels to tell, so there the first one stands."""
+    if len(names) < 2 or _script(words[0]) == "arabic":
+        return 0
+    spelled = _letters(words)
+    scores = [SequenceMatcher(None, spelled, "".join(n.split(" "))).ratio() for n in names]
+    return max(range(len(names)), key=lambda i: (scores[i], -i))
