@@ -24,7 +24,17 @@ from bot.rules.language import detect_language
 from bot.rules.match import Match
 from bot.rules.places import APPOSITION_MAX_WORDS, PlaceFinder, PlaceSpan, PostWords, Walk
 from bot.rules.scan import DENIAL, QUOTE_MARKS, Hit, Scan, cancel_reason, partial_reason, scan
-from bot.rules.text import Token, blank_handles_and_links, fold, nfc, sentence_ends, tokenize
+from bot.rules.text import (
+    PASHTO_LETTERS,
+    RUSSIAN_LETTERS,
+    UKRAINIAN_LETTERS,
+    Token,
+    blank_handles_and_links,
+    fold,
+    nfc,
+    sentence_ends,
+    tokenize,
+)
 from bot.rules.trace import CueNote, Trace, TriggerNote
 
 # How far from the trigger and its place a partial-control cue still speaks of them, in words.
@@ -98,6 +108,7 @@ class Detector:
         folded = blank_handles_and_links(text, fold(text))
         quoted = "  " in folded and QUOTE_MARKS.search(text) is not None
         found = scan(self.compiled, folded, post.author, everything=trace is not None, quoted=quoted)
+        found.cues = [c for c in found.cues if c.cue.lang not in _foreign_languages(text)]
         if not found.triggers and trace is None:
             return None
         ends = sentence_ends(folded)
@@ -270,7 +281,8 @@ class Detector:
         quiet: bool = False,
     ) -> list[PlaceSpan]:
         """The places on the trigger's side; else, when it refers back ("the city", "تحريرها"), the
-        place an earlier trigger of the post spoke of, or the first place the post named."""
+        place an earlier trigger of the post spoke of, or the first place the post named (before the
+        trigger, else after it)."""
         trace = words.trace
         if quiet:
             words.trace = None
@@ -298,6 +310,8 @@ class Detector:
         ):
             before = [(s.place, s.first, s.last) for s in named if s.last < first]
             earlier = before[0] if before else self._finder.first_place_before(words, first)
+            if earlier is None and not _name_beside(hit, words, first, last):
+                earlier = self._finder.first_place_after(words, last)
             if earlier is not None:
                 place, lo, hi = earlier
                 if words.trace is not None:
@@ -448,3 +462,33 @@ def _confidence(gap: int, hit: Hit, lang: str | None) -> float:
     score += 0.1 if hit.place != "any" else 0.0
     score += 0.05 if lang == hit.lang else 0.0
     return min(score, 0.99)
+
+
+def _foreign_languages(text: str) -> frozenset[str]:
+    """Languages whose cues this post's letters rule out. Scripts are shared, so cues match across
+    languages; where one language's word is another's everyday word (Pashto's "که", if, is Persian's
+    "that"), the letters tell: a post with no letter only Pashto writes is no Pashto, and a Cyrillic
+    post with letters of only one of Russian and Ukrainian is not the other."""
+    letters = set(text.lower())
+    out: set[str] = set()
+    if not letters & PASHTO_LETTERS:
+        out.add("ps")
+    ukrainian, russian = bool(letters & UKRAINIAN_LETTERS), bool(letters & RUSSIAN_LETTERS)
+    if ukrainian and not russian:
+        out.add("ru")
+    if russian and not ukrainian:
+        out.add("uk")
+    return frozenset(out)
+
+
+def _name_beside(hit: Hit, words: PostWords, first: int, last: int) -> bool:
+    """Whether a capitalised word stands right beside the trigger on its place's side: a name the
+    index does not know ("взяли Дараа — місто, де …"), which 'the city' then describes; it must not
+    send the reference forward to a town named later."""
+    tokens, text = words.tokens, words.text
+    beside = []
+    if hit.place in ("after", "any") and last + 1 < len(tokens):
+        beside.append(last + 1)
+    if hit.place in ("before", "any") and first > 0:
+        beside.append(first - 1)
+    return any(text[tokens[i].start].isupper() for i in beside)

@@ -133,13 +133,32 @@ def expand_phrase(phrase: str, lang: str) -> list[str]:
         return [" ".join(combo) for combo in product(*(slavic_forms(w, lang) for w in words))]
     out: list[str] = []
     for variant in _with_adverbs(phrase, lang):
-        parts = _LEMMA.split(variant)
-        if len(parts) == 1:
-            out.append(variant)
-            continue
-        choices = [(part,) if i % 2 == 0 else word_forms(part, lang) for i, part in enumerate(parts)]
-        out += ["".join(combo) for combo in product(*choices)]
+        out += _spelled_both_ways(variant, lang)
     return out
+
+
+def _lemma_forms(variant: str, lang: str) -> list[str]:
+    parts = _LEMMA.split(variant)
+    if len(parts) == 1:
+        return [variant]
+    choices = [(part,) if i % 2 == 0 else word_forms(part, lang) for i, part in enumerate(parts)]
+    return ["".join(combo) for combo in product(*choices)]
+
+
+# Loanwords Persian and Pashto spell two ways (Iranian کنترل, Dari and Pashto کنترول / کنټرول, which
+# folds to کنترول): a phrase in either language stands in both spellings.
+_TWO_SPELLINGS = {"کنترل": "کنترول", "کنترول": "کنترل", "کنټرول": "کنترل"}
+
+
+def _spelled_both_ways(variant: str, lang: str) -> list[str]:
+    forms = _lemma_forms(variant, lang)
+    if lang not in ("fa", "ps"):
+        return forms
+    words = variant.split(" ")
+    if not any(w in _TWO_SPELLINGS for w in words):
+        return forms
+    other = " ".join(_TWO_SPELLINGS.get(w, w) for w in words)
+    return forms + _lemma_forms(other, lang)
 
 
 # Case endings of Russian and Ukrainian nouns and adjectives, longest first: an actor's name is

@@ -20,6 +20,8 @@ from bot.rules.trace import Trace
 APPOSITION_MAX_WORDS = 30
 _CLOSING_MARKS = frozenset(")]")
 _HYPHENS = frozenset("-‐‑")
+# English puts the province before its capital: "the Baghlan capital" is Pul-e Khumri.
+_CAPITAL_AFTER = frozenset({"capital"})
 _PASHTO_OBLIQUE = "ې"  # folded to ی like Persian's yeh, so only the post as written tells it
 # A name that stands for a place, but not the one taken here ("governor of Sar-e Pul").
 REJECTED = Place(None, "", "", 0)
@@ -140,6 +142,15 @@ class PlaceFinder:
                 return found
         return None
 
+    def first_place_after(self, words: PostWords, index: int) -> tuple[Place, int, int] | None:
+        """The first place the post names after token `index`, for 'the city' when none came before:
+        "Iraq's second-largest city is now under IS control. Soldiers in Mosul fled …"."""
+        for i in range(index + 1, len(words.tokens)):
+            found = self.place_at(Walk(words, words.tokens[i].sentence, 1, 0, ()), i, quiet=True)
+            if found is not None:
+                return found
+        return None
+
     def _across_apposition(self, walk: Walk, i: int) -> int:
         """Walking back into ", an aside," ending at token i: the token before it, if a place ends there."""
         for j in range(i, i - APPOSITION_MAX_WORDS, -1):
@@ -190,7 +201,8 @@ class PlaceFinder:
         tokens = words.tokens
         names = [t.text for t in tokens[lo : hi + 1]]
         after_capital = self._after_capital_of(tokens, lo)
-        centred = after_capital or self._region_centre(tokens, lo, hi)
+        capital_after = hi + 1 < len(tokens) and tokens[hi + 1].text in _CAPITAL_AFTER  # "Baghlan capital"
+        centred = after_capital or capital_after or self._region_centre(tokens, lo, hi)
         capital = self.index.province_capital(names) if centred else None
         if capital is not None:
             self._note(words, lo, hi, capital.name, quiet, True, "the capital of the province named")
