@@ -108,9 +108,11 @@ class Detector:
         folded = blank_handles_and_links(text, fold(text))
         quoted = "  " in folded and QUOTE_MARKS.search(text) is not None
         found = scan(self.compiled, folded, post.author, everything=trace is not None, quoted=quoted)
-        found.cues = [c for c in found.cues if c.cue.lang not in _foreign_languages(text)]
         if not found.triggers and trace is None:
             return None
+        if found.cues:
+            foreign = _foreign_languages(text)
+            found.cues = [c for c in found.cues if c.cue.lang not in foreign]
         ends = sentence_ends(folded)
         if trace is not None:
             self._note_scan(trace, found, text, ends)

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -131,9 +131,7 @@ class PlaceIndex:
         """The places whose sound key these words share, in the part of their script, or None."""
         if not self.sounds:
             return None
-        keys = sound_keys(words) + (sound_keys(stemmed) if stemmed != words else [])
-        if words[0][:1] in _ARABIC_PROCLITICS and len(words[0]) > 4:
-            keys += sound_keys([words[0][1:], *words[1:]])
+        keys = _lookup_keys(tuple(words), tuple(stemmed))
         part = SOUND_PARTS.get(script_of(words[0]), "")
         hit = next((self.sounds[part + k] for k in keys if part + k in self.sounds), None)
         if hit is None or len(hit) == 1:
@@ -256,6 +254,18 @@ def _needs_capital(raw: str, folded: str) -> bool:
     if script not in ("latin", "cyrillic") or " " in folded:
         return False
     return len(folded) <= 3 or folded in _common_words(script, _CAPITALISED_WORDS_TOP_N)
+
+
+@lru_cache(maxsize=1 << 16)
+def _lookup_keys(words: tuple[str, ...], stemmed: tuple[str, ...]) -> list[str]:
+    """The sound keys a post's words are looked up by (as written, stemmed, without a proclitic):
+    the same few words come back post after post, so they are worked out once."""
+    if sum(len(w) for w in words) < 4:
+        return []
+    keys = sound_keys(list(words)) + (sound_keys(list(stemmed)) if stemmed != words else [])
+    if words[0][:1] in _ARABIC_PROCLITICS and len(words[0]) > 4:
+        keys += sound_keys([words[0][1:], *words[1:]])
+    return keys
 
 
 def _sound_keys_of(place: Place, raw: str, folded: str, focus: frozenset[str]) -> list[str]:

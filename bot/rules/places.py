@@ -200,18 +200,21 @@ class PlaceFinder:
         is not the place taken here (a shorter name inside them is not either)."""
         tokens = words.tokens
         names = [t.text for t in tokens[lo : hi + 1]]
-        after_capital = self._after_capital_of(tokens, lo)
-        capital_after = hi + 1 < len(tokens) and tokens[hi + 1].text in _CAPITAL_AFTER  # "Baghlan capital"
-        centred = after_capital or capital_after or self._region_centre(tokens, lo, hi)
-        capital = self.index.province_capital(names) if centred else None
+        # (most windows name nothing: the context around them is read only for a name)
+        capital = self.index.province_capital(names)
+        after_capital = self._after_capital_of(tokens, lo) if capital is not None else ""
         if capital is not None:
-            self._note(words, lo, hi, capital.name, quiet, True, "the capital of the province named")
-            return capital
+            capital_after = hi + 1 < len(tokens) and tokens[hi + 1].text in _CAPITAL_AFTER  # "X capital"
+            if after_capital or capital_after or self._region_centre(tokens, lo, hi):
+                self._note(words, lo, hi, capital.name, quiet, True, "the capital of the province named")
+                return capital
         found = self.index.candidates(names)
         if found is None and words.text[tokens[hi].end - 1] == _PASHTO_OBLIQUE:
             found = self._pashto_direct(names, after_of=lo > 0 and tokens[lo - 1].text == "د")
         if found is None:
             return None
+        if capital is None:
+            after_capital = self._after_capital_of(tokens, lo)
         governs = after_capital and after_capital not in self.context.centres
         if governs and not self._region_word_before(tokens, lo):
             # "столицу Тыграя", "the capital of Borno": a region we do not know, not a town of that name
