@@ -70,6 +70,7 @@ _LATIN_LETTERS = str.maketrans({"j": "J", "q": "k", "c": "k", "w": "f", "x": "ks
 _VOWELS = re.compile(r"[aeiouy]+")
 _FINAL_H = re.compile(r"(?<=[aeiouy])h\b")  # Raqqah, Qal'ah-ye: the ending Arabic writes as ة
 _DOUBLED = re.compile(r"(.)\1+")
+_FINAL_TEH = re.compile(r"(?<=.)ه$")  # ة is folded to ه: Raqqah's ending, which the Latin key drops too
 
 
 def _skeleton(latin: str) -> str:
@@ -92,9 +93,6 @@ def _arabic_keys(word: str) -> list[str]:
     base = _FINAL_TEH.sub("", word)
     return sorted({_skeleton(base.replace("و", "f").translate(_ARABIC_TO_LATIN)),
                    _skeleton(base.replace("و", "").translate(_ARABIC_TO_LATIN))})  # fmt: skip
-
-
-_FINAL_TEH = re.compile(r"(?<=.)ه$")  # ة is folded to ه: Raqqah's ending, which the Latin key drops too
 
 
 def _script(word: str) -> str:
