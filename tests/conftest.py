@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import redis.asyncio as aioredis
@@ -24,6 +24,7 @@ from tests.fakes.x_api import BEARER_TOKEN as X_BEARER_TOKEN
 from tests.redis_server import RedisServer
 
 REPO = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +64,41 @@ async def eventually(condition: Callable[[], bool], timeout: float = 20.0, what:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def within(awaitable: Awaitable[T], seconds: float, what: str) -> T:
+    """Await `awaitable`, failing after `seconds` with where every task of the loop was waiting: a
+    hang shows its cause in the test report instead of stalling the suite."""
+    try:
+        return await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError:
+        stacks = [
+            f"--- {task.get_name()}\n" + "\n".join(_awaiting(task.get_coro())) for task in asyncio.all_tasks()
+        ]
+        raise AssertionError(
+            f"{what} did not finish in {seconds:.0f} s; the loop's tasks:\n" + "\n".join(stacks)
+        ) from None
+
+
+def _awaiting(coro: object) -> list[str]:
+    """Where a suspended coroutine waits, from its outermost frame down the chain it awaits."""
+    where = []
+    while coro is not None:
+        frame = (
+            getattr(coro, "cr_frame", None)
+            or getattr(coro, "gi_frame", None)
+            or getattr(coro, "ag_frame", None)
+        )
+        if frame is None:
+            where.append(f"  {coro!r}"[:200])
+            break
+        where.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        coro = (
+            getattr(coro, "cr_await", None)
+            or getattr(coro, "gi_yieldfrom", None)
+            or getattr(coro, "ag_await", None)
+        )
+    return where
 
 
 def telegram_settings(telegram_url: str, telegram_token: str, **extra: Any) -> Settings:

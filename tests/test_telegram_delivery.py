@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -127,6 +128,19 @@ async def test_server_errors_are_retried_then_left_for_the_next_attempt(rig: Rig
         await rig.target.deliver("2-0", alert(event_id="other:1"))
     await rig.target.deliver("2-0", alert(event_id="other:1"))  # the outbox retries: chat 1 is not sent twice
     assert len(rig.fake.messages_to(2)) == 1 and len(rig.fake.messages_to(1)) == 2
+
+
+async def test_an_answer_that_never_ends_is_given_up_and_the_alert_still_arrives_once(rig: Rig) -> None:
+    """A stalled proxy: headers, then a blank every half second, never a body. httpx's read timeout
+    never fires on it; the limiter's deadline does, and the delivery sends again."""
+    limiter = rig.target.bot.rate_limiter
+    assert isinstance(limiter, PacedRateLimiter)
+    limiter.request_deadline = 1.5
+    await subscribe(rig, 1)
+    rig.fake.stall_next("sendMessage")
+    await asyncio.wait_for(rig.target.deliver("1-0", alert()), 20)
+    assert len(rig.fake.messages_to(1)) == 1
+    assert [c.status for c in rig.fake.calls("sendMessage")] == [0, 200]
 
 
 async def test_a_chat_that_blocked_the_bot_is_unsubscribed_and_counted(rig: Rig) -> None:

@@ -18,6 +18,7 @@ from bot.store.keys import Keys
 from bot.telegram.delivery import TelegramTarget
 from bot.telegram.limits import PacedRateLimiter, RedisPace
 from bot.telegram.subscriptions import ChatSettings, SubscriptionStore
+from tests.conftest import within
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_telegram_delivery import AF, alert
 
@@ -68,13 +69,14 @@ async def subscribe_chats(fake: FakeTelegram, client: aioredis.Redis, keys: Keys
 
 async def three_events_at_once(fake: FakeTelegram, client: aioredis.Redis, keys: Keys, shared: bool) -> None:
     async with processes(fake, client, keys, shared) as senders:
-        await asyncio.gather(  # a delivery left incomplete by 429s is the failure the test looks for
+        sending = asyncio.gather(  # a delivery left incomplete by 429s is the failure the test looks for
             *(
                 target.deliver(f"{n + 1}-0", alert(event_id=f"city-fallen:{n}:1"))
                 for n, target in enumerate(senders)
             ),
             return_exceptions=not shared,
         )
+        await within(sending, 90, "three processes sending 120 messages")
 
 
 async def test_three_processes_sending_at_once_stay_within_the_tokens_limits(

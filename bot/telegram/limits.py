@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
-from telegram.error import RetryAfter
+from telegram.error import RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
@@ -40,6 +40,11 @@ PER_CHAT_INTERVAL_SECONDS = 1.0
 # sending at once: 29 drew a 429 now and then, 28 none (tests/test_telegram_several_processes.py).
 ADMITTED_PER_SECOND = 28
 _SAFETY = ADMITTED_PER_SECOND / OVERALL_PER_SECOND  # for groups' 20 a minute too
+# The most one request into a chat may take, once the limits let it go. python-telegram-bot's own
+# timeouts (5 s to connect, to write, for each read) never fire on an answer that trickles in a byte
+# at a time (a stalled proxy), and a send parked there would hold its chat's delivery, kept alive,
+# for ever; past this deadline it fails as a network error and the delivery retries it.
+REQUEST_DEADLINE_SECONDS = 30.0
 # A 429 that still comes through pauses the token for its retry_after, this many times per request.
 RETRY_AFTER_RETRIES = 2
 _POSTS_INTO_CHAT = frozenset(
@@ -138,6 +143,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         self.group_gap = 60 / (GROUP_PER_MINUTE * _SAFETY) / speedup
         # Checked at send time over the real last second; the slots above run a little slower.
         self.per_second = max(1, round(ADMITTED_PER_SECOND * speedup))
+        self.request_deadline = REQUEST_DEADLINE_SECONDS
         self.local = LocalPace()
         self._name = uuid.uuid4().hex[:12]  # this limiter's sends, named apart from other processes'
         self._sends = 0
@@ -200,7 +206,13 @@ class PacedRateLimiter(BaseRateLimiter[int]):
             while (wait := await self._admit(chat, gap)) > 0:  # late wake-ups do not bunch up
                 await asyncio.sleep(wait)
             try:
-                return await callback(*args, **kwargs)
+                async with asyncio.timeout(self.request_deadline):
+                    return await callback(*args, **kwargs)
+            except TimeoutError:
+                log.warning(
+                    "no answer from Telegram to a request for chat %s in %.0f s", chat, self.request_deadline
+                )
+                raise TimedOut(f"no answer from Telegram within {self.request_deadline:.0f} s") from None
             finally:
                 if len(self._chat_locks) > 10_000:
                     self._chat_locks = {k: v for k, v in self._chat_locks.items() if v.locked()}

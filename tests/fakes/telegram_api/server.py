@@ -63,6 +63,7 @@ class FakeTelegram(_FakeTelegramMethods):
         self._chat_windows: dict[int, _Window | None] = {}
         self._chats: dict[int, _Chat] = {}
         self._faults: dict[str, deque[_Fault]] = {}
+        self._stalls: Counter[str] = Counter()
         self._updates: list[JsonDict] = []
         self._last_update_id = 0
         self._last_callback_id = 0
@@ -159,6 +160,12 @@ class FakeTelegram(_FakeTelegramMethods):
         queue = self._faults.setdefault(self._canonical(method), deque())
         queue.extend([_Fault(status, text, retry_after)] * count)
 
+    def stall_next(self, method: str, count: int = 1) -> None:
+        """The next `count` calls of the method are answered with headers and then a blank every
+        half second, never a body: each read gets bytes, so the client's read timeout never fires.
+        The call is not carried out (a stalled proxy or load balancer in front of the API)."""
+        self._stalls[self._canonical(method)] += count
+
     def _canonical(self, method: str) -> str:
         try:
             return self._method_names[method.lower()]
@@ -167,12 +174,26 @@ class FakeTelegram(_FakeTelegramMethods):
 
     # --- HTTP ---------------------------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        match = re.fullmatch(r"/bot[^/]*/([^/]*)", request.path)
+        name = self._method_names.get(match.group(1).lower(), "") if match else ""
+        if self._stalls[name] > 0:
+            self._stalls[name] -= 1
+            return await self._trickle(request, name)
         try:
             response = await self._route(request)
         except _ApiError as err:
             response = _error(err)
         self.responses[response.status] += 1
+        return response
+
+    async def _trickle(self, request: web.Request, name: str) -> web.StreamResponse:
+        self.requests.append(ApiCall(name, {}, self._clock()))  # status 0: never answered
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        while not self._closing:
+            await response.write(b" ")
+            await asyncio.sleep(0.5)
         return response
 
     async def _route(self, request: web.Request) -> web.Response:
