@@ -26,6 +26,7 @@ from bot.posts import Post  # noqa: E402
 from bot.rules import compile_rules, load_rules  # noqa: E402
 from bot.rules.engine import Detector  # noqa: E402
 from bot.rules.match import Match  # noqa: E402
+from bot.rules.reader import load_reader  # noqa: E402
 
 SCORED_RULE = "city-fallen"
 
@@ -107,9 +108,16 @@ def main() -> int:
     )
     parser.add_argument("--rule", default=SCORED_RULE, help="the rule scored (default: city-fallen)")
     parser.add_argument("--errors", action="store_true", help="list every post the rules got wrong")
+    parser.add_argument("--reader", type=Path, help="a reader model file other than the bundled one")
+    parser.add_argument(
+        "--without-reader", action="store_true", help="the phrases alone, as if no rule set `reader:`"
+    )
     args = parser.parse_args()
     corpora = read_corpora(args.corpus)
-    detector = Detector(compile_rules(load_rules(args.rules)))
+    reader = load_reader(args.reader) if args.reader else None
+    detector = Detector(
+        compile_rules(load_rules(args.rules)), reader=reader, without_reader=args.without_reader
+    )
     everything: list[dict[str, object]] = []
     for name, rows in corpora:
         counts, errors = evaluate(detector, rows, args.rule)

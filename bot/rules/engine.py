@@ -23,10 +23,12 @@ from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
 from bot.rules.places import APPOSITION_MAX_WORDS, PlaceFinder, PlaceSpan, PostWords, Walk
-from bot.rules.scan import DENIAL, QUOTE_MARKS, Hit, Scan, cancel_reason, partial_reason, scan
+from bot.rules.reader import Reader, candidate_features, gate_words, load_reader
+from bot.rules.scan import DENIAL, QUOTE_MARKS, Hit, Scan, cancel_reason, partial_reason, reads_author, scan
 from bot.rules.text import (
     PASHTO_LETTERS,
     RUSSIAN_LETTERS,
+    TOKEN,
     UKRAINIAN_LETTERS,
     Token,
     blank_handles_and_links,
@@ -47,6 +49,12 @@ LOCATIVE = frozenset({"in", "inside", "dans", "в", "у", "во", "في", "دا�
 REFERENCE_REACH = 4
 # Verb-final languages put time, manner and the agent between the city and its verb ("X, after two
 # days of street fighting, by the Taliban fell"): the walk back from their verbs may go twice as far.
+# The second reader learnt from posts of 20 to 50 words; on a short post it has too little to go on
+# (it scores "X سقوط کرد" or "Rebels captured X." low, "forces withdrew to Kabul" high), and a post
+# that short says what it means in the phrases. So it neither vetoes nor adds below VETO_MIN_WORDS
+# words, and vetoes only on a very low score below FULL_VETO_WORDS (see _veto_line).
+VETO_MIN_WORDS = 12
+FULL_VETO_WORDS = 16
 VERB_FINAL = frozenset({"fa", "ps"})
 # Where the side that leaves is named right before its withdrawal ("the RSF pulled out of X"); Arabic
 # names it after ("بعد انسحاب الجيش"), Persian and Pashto far before the final verb.
@@ -74,6 +82,16 @@ class _Reading:
     year: int
 
 
+class _Folded:
+    """A post's text in NFC and folded (lower case, one spelling per letter, handles and links blanked)."""
+
+    __slots__ = ("folded", "text")
+
+    def __init__(self, raw: str) -> None:
+        self.text = nfc(raw)
+        self.folded = blank_handles_and_links(self.text, fold(self.text))
+
+
 @dataclass(frozen=True)
 class Denial:
     """A rule's place that a post denies was taken."""
@@ -83,40 +101,168 @@ class Denial:
 
 
 class Detector:
-    def __init__(self, compiled: CompiledRules, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        compiled: CompiledRules,
+        now: datetime | None = None,
+        reader: Reader | None = None,
+        without_reader: bool = False,
+    ) -> None:
         self.compiled = compiled
         self._now = now
         self._finder = PlaceFinder(compiled.places, compiled.context)
+        # The rules that let the second reader veto and add matches (rules.yaml `reader:`), by index.
+        self._read_again = {n: r.rule.reader for n, r in enumerate(compiled.rules) if r.rule.reader}
+        if without_reader or not self._read_again:
+            self.reader = None
+        else:
+            self.reader = reader or load_reader()
+        self._reader_gate = gate_words(self.reader) if self.reader else frozenset()
+        self._rule_index = {r.rule.id: n for n, r in enumerate(compiled.rules)}
+        self._focus = frozenset(compiled.source.gazetteer.countries)
 
     def detect(self, post: Post, trace: Trace | None = None) -> list[Match]:
-        reading = self._read(post, trace)
-        return self._match(post, reading) if reading is not None else []
+        folded = _Folded(post.text)
+        reading = self._read(post, trace, folded)
+        matches = self._match(post, reading) if reading is not None else []
+        if self.reader is None:
+            return matches
+        return self._second_reading(post, folded, reading, matches, trace)
+
+    def places_named(self, post: Post) -> tuple[list[str], list[tuple[Place, list[str]]]]:
+        """The post's words as the reader sees them, and every place it names in order, each with
+        the reader's features of it (for training the reader: bench/train_reader.py)."""
+        reading = self._read(post, None, _Folded(post.text), always=True)
+        assert reading is not None  # always=True reads every post
+        words = [t.text for t in reading.words.tokens]
+        named = self._named(reading.words)
+        features = [self.candidate_features(words, reading.words, named, k) for k in range(len(named))]
+        return words, [(place, f) for (place, _, _), f in zip(named, features, strict=True)]
+
+    def _named(self, words: PostWords) -> list[tuple[Place, int, int]]:
+        named: list[tuple[Place, int, int]] = []
+        i = -1
+        while (found := self._finder.first_place_after(words, i)) is not None:
+            named.append(found)
+            i = found[2]
+        return named
+
+    def candidate_features(
+        self, words: list[str], post_words: PostWords, named: list[tuple[Place, int, int]], rank: int
+    ) -> list[str]:
+        """The reader's features of the `rank`th place the post names (see reader.candidate_features)."""
+        place, lo, hi = named[rank]
+        distinct = len({(p.geonameid, p.name) for p, _, _ in named})
+        focus, country_named = place.country in self._focus, place.country in post_words.countries
+        return candidate_features(words, lo, hi, rank, distinct, focus, country_named)
+
+    def _second_reading(
+        self, post: Post, folded: _Folded, reading: _Reading | None, matches: list[Match], trace: Trace | None
+    ) -> list[Match]:
+        """The reader's word on the rules' matches (a veto under `veto_below`), and its own match for a
+        rule the phrases did not match when it scores the post at or above `report_above`."""
+        assert self.reader is not None
+        ids = self._rule_index
+        checked = [m for m in matches if ids[m.rule] in self._read_again]
+        words = [t.text for t in reading.words.tokens] if reading else TOKEN.findall(folded.folded)
+        if not checked and self._reader_gate and self._reader_gate.isdisjoint(words):
+            return matches  # no word the reader counts as a sign of a report: most posts stop here
+        likelihood = self.reader.likelihood(words)
+        if trace is not None:
+            trace.reader, trace.reader_words = likelihood, len(words)
+        kept: list[Match] = []
+        for m in matches:
+            use = self._read_again.get(ids[m.rule])
+            if use is not None and likelihood < _veto_line(use.veto_below, len(words)):
+                if trace is not None:
+                    trace.vetoed.append((m.rule, m.location))
+                continue
+            kept.append(m)
+        matched = {ids[m.rule] for m in kept}
+        wanted = (
+            [n for n, use in self._read_again.items() if n not in matched and likelihood >= use.report_above]
+            if len(words) >= VETO_MIN_WORDS
+            else []
+        )
+        if not wanted:
+            return kept
+        reading = reading or self._read(post, trace, folded, always=True)
+        assert reading is not None
+        added = self._reader_matches(post, reading, wanted, likelihood, trace)
+        fallen = {m.geonameid for m in added if m.kind == "fallen"}
+        # as with the phrases' matches: a place reported fallen is not also reported contested
+        return [m for m in kept if m.kind == "fallen" or m.geonameid not in fallen] + added
+
+    def _reader_matches(
+        self, post: Post, r: _Reading, wanted: list[int], likelihood: float, trace: Trace | None
+    ) -> list[Match]:
+        assert self.reader is not None
+        named = self._named(r.words)
+        if not named:
+            return []
+        words = [t.text for t in r.words.tokens]
+        scored = [
+            (self.reader.place_score(self.candidate_features(words, r.words, named, rank)), rank)
+            for rank in range(len(named))
+        ]
+        score, best = max(scored)
+        place, lo, hi = named[best]
+        tokens = r.words.tokens
+        start, end = tokens[lo].start, tokens[hi].end
+        if trace is not None:
+            trace.reader_place = (start, end, place.name, score)
+        lang = detect_language(r.text, post.lang)
+        actor = actor_for(r.found.actors, (start, end), False, r.ends, r.folded)
+        handle = post.author.lower() if post.author else None
+        out = []
+        for n in wanted:
+            rule = self.compiled.rules[n]
+            if place.geonameid in rule.exclude_places or not reads_author(rule.accounts, handle):
+                continue
+            out.append(
+                Match(
+                    post_id=post.id,
+                    rule=rule.rule.id,
+                    location=place.name,
+                    geonameid=place.geonameid,
+                    country=place.country,
+                    lang=lang,
+                    confidence=round(min(0.99, likelihood), 2),
+                    evidence=[f"reader {likelihood:.2f}", r.text[start:end]],
+                    author=post.author,
+                    actor=actor,
+                    kind=rule.rule.kind,
+                )
+            )
+        return out
 
     def examine(self, post: Post) -> tuple[list[Match], list[Denial]]:
         """The post's matches and, when it has none, the places it says were NOT taken ("X has not
         fallen"), for a later denial to contest an alert already sent. One reading of the post."""
-        reading = self._read(post, None)
-        if reading is None:
-            return [], []
-        matches = self._match(post, reading)
-        return matches, [] if matches else self._denied(reading)
+        folded = _Folded(post.text)
+        reading = self._read(post, None, folded)
+        matches = self._match(post, reading) if reading is not None else []
+        if self.reader is not None:
+            matches = self._second_reading(post, folded, reading, matches, None)
+        return matches, [] if matches or reading is None else self._denied(reading)
 
-    def _read(self, post: Post, trace: Trace | None) -> _Reading | None:
-        """Fold, scan, split and tokenise a post; None when it holds no trigger (most posts stop at
-        the scan: no sentence splitting, no tokens)."""
-        text = nfc(post.text)
-        folded = blank_handles_and_links(text, fold(text))
+    def _read(self, post: Post, trace: Trace | None, f: _Folded, always: bool = False) -> _Reading | None:
+        """Scan, split and tokenise a post; None when it holds no trigger (most posts stop at the scan:
+        no sentence splitting, no tokens), unless `always`."""
+        text, folded = f.text, f.folded
         quoted = "  " in folded and QUOTE_MARKS.search(text) is not None
-        found = scan(self.compiled, folded, post.author, everything=trace is not None, quoted=quoted)
-        if not found.triggers and trace is None:
+        found = scan(
+            self.compiled, folded, post.author, everything=trace is not None or always, quoted=quoted
+        )
+        if not found.triggers and trace is None and not always:
             return None
         if found.cues:
             foreign = _foreign_languages(text)
             found.cues = [c for c in found.cues if c.cue.lang not in foreign]
         ends = sentence_ends(folded)
-        if trace is not None:
+        if trace is not None and not trace.text:
             self._note_scan(trace, found, text, ends)
-        if not found.triggers:
+        if not found.triggers and not always:
             return None
         tokens = tokenize(folded)
         actor_tokens = _actor_tokens(found.actors, tokens)
@@ -417,6 +563,14 @@ class Detector:
             rule = rules[cue.cue.rule].rule.id if cue.cue.rule >= 0 else None
             trace.cues.append(CueNote(cue.start, cue.end, cue.cue.family, cue.cue.phrase, rule))
         trace.actors = [(m.start, m.end, m.actor) for m in found.actors]
+
+
+def _veto_line(veto_below: float, words: int) -> float:
+    """The score under which the reader drops a match of the phrases: the rule's `veto_below` for a
+    post of FULL_VETO_WORDS words or more, a quarter of it down to VETO_MIN_WORDS, none below."""
+    if words >= FULL_VETO_WORDS:
+        return veto_below
+    return veto_below / 4 if words >= VETO_MIN_WORDS else 0.0
 
 
 def _nearest_reading(hits: list[Hit], readings: list[list[PlaceSpan]]) -> dict[tuple[int, int, int], int]:

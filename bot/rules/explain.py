@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 
 from bot.posts import Post
-from bot.rules.engine import Detector
+from bot.rules.engine import FULL_VETO_WORDS, VETO_MIN_WORDS, Detector
 from bot.rules.match import Match
 from bot.rules.trace import Trace
 
@@ -24,6 +24,7 @@ def explain(detector: Detector, text: str) -> str:
         lines.append("no trigger phrase of any rule: nothing to match")
     for sentence in range(len(trace.sentence_ends) + 1):
         lines += _sentence_lines(trace, sentence)
+    lines += _reader_lines(detector, trace)
     lines.append(_matches_line(matches))
     return "\n".join(lines)
 
@@ -103,6 +104,31 @@ def _capitalised_words(trace: Trace, sentence: int) -> Iterable[tuple[int, str]]
         if _sentence_of(trace, offset) == sentence and word[:1].isupper():
             yield offset, word.strip(".,;:!?()«»\"'")
         offset += len(word)
+
+
+def _reader_lines(detector: Detector, trace: Trace) -> list[str]:
+    """What the second reader (rules.yaml `reader:`) made of the whole post, when it read it."""
+    uses = [r.rule for r in detector.compiled.rules if r.rule.reader]
+    if not uses:
+        return []
+    if trace.reader is None:
+        return ["second reader: not asked (the post holds no word it counts towards a report)"]
+    bounds = ", ".join(
+        f"{r.id} drops a match under {r.reader.veto_below:g}, reports at {r.reader.report_above:g} or more"
+        for r in uses
+        if r.reader
+    )
+    lines = [f"second reader: likelihood of a report {trace.reader:.2f} ({bounds})"]
+    if trace.reader_words < VETO_MIN_WORDS:
+        lines.append(f"  a post under {VETO_MIN_WORDS} words: the reader neither drops nor adds a match")
+    elif trace.reader_words < FULL_VETO_WORDS:
+        lines.append(f"  a post under {FULL_VETO_WORDS} words: it drops a match only under a quarter of that")
+    for rule, place in trace.vetoed:
+        lines.append(f"  dropped {rule}: {place} (the phrases matched, the whole post reads otherwise)")
+    if trace.reader_place is not None:
+        start, end, name, score = trace.reader_place
+        lines.append(f"  its place: '{trace.text[start:end]}' at {start}-{end} -> {name} (score {score:.2f})")
+    return lines
 
 
 def _matches_line(matches: list[Match]) -> str:

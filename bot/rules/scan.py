@@ -113,7 +113,7 @@ def scan(
     if len(compiled.automaton):
         _every_phrase(compiled, _Squeezed(folded, text), handle, found)
     for rx in compiled.regexes:
-        if not _reads(rules[rx.rule].accounts, handle):
+        if not reads_author(rules[rx.rule].accounts, handle):
             continue
         for m in rx.regex.finditer(folded):
             if m.end() > m.start():
@@ -140,7 +140,7 @@ def _every_phrase(compiled: CompiledRules, squeezed: _Squeezed, handle: str | No
                 found.cues.append(CueHit(start, end, pattern))
             elif isinstance(pattern, ActorPattern):
                 found.actors.append(ActorMention(start, end, pattern.actor))
-            elif _reads(rules[pattern.rule].accounts, handle):
+            elif reads_author(rules[pattern.rule].accounts, handle):
                 stop = end
                 if pattern.tail:
                     tail = _tail_end(folded, last + 1, pattern.tail)
@@ -173,7 +173,7 @@ def _has_trigger(compiled: CompiledRules, folded: str, handle: str | None) -> bo
         start = end - len(key) + 1
         for pattern in patterns:
             if (
-                _reads(rules[pattern.rule].accounts, handle)
+                reads_author(rules[pattern.rule].accounts, handle)
                 and _bounded(folded, start, end + 1, pattern.prefix)
                 and (not pattern.tail or _tail_end(folded, end + 1, pattern.tail) >= 0)
             ):
@@ -339,7 +339,7 @@ _WORD = re.compile(r"\w+")
 _PERCENT = re.compile(r"\d+\s?[%٪]")
 
 
-def _reads(accounts: frozenset[str] | None, handle: str | None) -> bool:
+def reads_author(accounts: frozenset[str] | None, handle: str | None) -> bool:
     return accounts is None or (handle is not None and handle in accounts)
 
 

@@ -230,6 +230,27 @@ class AccountGroup(Strict):
     accounts: list[AccountRef] = Field(default_factory=list)
 
 
+class ReaderUse(Strict):
+    """How a rule uses the second reader (bot/rules/reader.py), a model trained on the labelled corpora
+    that scores a whole post 0..1 for how likely it reports a town taken."""
+
+    veto_below: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="A match of the rule's phrases in a post scored below this is dropped",
+    )
+    report_above: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A post the phrases did not match, scored at or above this, is reported at the place the reader"
+            " picks among those it names (1.0 turns this off)"
+        ),
+    )
+
+
 class Rule(Strict):
     # Short enough for Telegram's 64-byte button data ("sub:rule:<id>", "fb:<id>:<place>:<n>:good").
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=32)]
@@ -296,6 +317,9 @@ class Rule(Strict):
     min_sources: int = Field(1, ge=1, le=1000, description="Distinct authors needed before the first alert")
     exclude_places: list[GeonameId] = Field(
         default_factory=list, description="geonameids this rule never reports"
+    )
+    reader: ReaderUse | None = Field(
+        None, description="Let the second reader, a trained model, veto and add matches (see ReaderUse)"
     )
 
 

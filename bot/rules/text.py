@@ -15,7 +15,7 @@ from typing import NamedTuple
 # Sentence ends: Latin, Arabic (؟ ۔ ؛), Devanagari danda, CJK full stop, line breaks, and emoji and
 # pictographs, which posts use as full stops ("... in Kherson 🇺🇦 The city is ...").
 _SENTENCE_END = re.compile(r"[.!?;…\n\r؟۔؛।。！？\u2600-\u27bf\U0001f000-\U0001faff]+")
-_TOKEN = re.compile(r"\w+")
+TOKEN = re.compile(r"\w+")  # a word of a folded text
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # Clause ends, for cues that only reach within a clause (a year): sentence ends plus , ، — – : ( )
 _CLAUSE_END = re.compile(r"[.!?;…\n\r؟۔؛।。！？,،—–:()]+")
@@ -127,7 +127,7 @@ def blank_handles_and_links(original: str, folded: str) -> str:
 
 def fold_phrase(text: str) -> str:
     """A phrase from rules.yaml or the gazetteer, folded and with its words joined by single spaces."""
-    return " ".join(_TOKEN.findall(fold(nfc(text))))
+    return " ".join(TOKEN.findall(fold(nfc(text))))
 
 
 class Token(NamedTuple):  # a tuple: posts with a trigger make thousands of these
@@ -146,7 +146,7 @@ def tokenize(folded: str) -> list[Token]:
     """Words of a folded text, each with the index of the sentence it stands in."""
     ends = sentence_ends(folded)
     return [
-        Token(m.start(), m.end(), m.group(), bisect_right(ends, m.start())) for m in _TOKEN.finditer(folded)
+        Token(m.start(), m.end(), m.group(), bisect_right(ends, m.start())) for m in TOKEN.finditer(folded)
     ]
 
 

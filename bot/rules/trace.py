@@ -52,6 +52,10 @@ class Trace:
     candidates: list[CandidateNote] = field(default_factory=list)
     stops: dict[tuple[int, int], str] = field(default_factory=dict)  # (trigger, step) -> why the walk ended
     current: int = -1  # the trigger being worked on
+    reader: float | None = None  # the second reader's likelihood of a report, when it read the post
+    reader_words: int = 0  # the post's words, as the reader counted them
+    vetoed: list[tuple[str, str]] = field(default_factory=list)  # (rule, place) the reader dropped
+    reader_place: tuple[int, int, str, float] | None = None  # (start, end, place, score) it picked
 
     def candidate(self, start: int, end: int, name: str, matched: bool, reason: str) -> None:
         self.candidates.append(CandidateNote(self.current, start, end, name, matched, reason))

@@ -25,6 +25,8 @@ def why_nothing(detector: Detector, post: Post) -> str:
     trace = Trace()
     if detector.detect(post, trace):
         return "it matched"
+    if trace.vetoed and trace.reader is not None:
+        return f"the phrases matched; the second reader reads the post as no report ({trace.reader:.2f})"
     if not trace.triggers:
         return "no report phrase (fell, captured, taken, withdrew ...)"
     for n in range(len(trace.triggers)):
