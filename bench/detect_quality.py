@@ -27,6 +27,8 @@ from bot.rules import compile_rules, load_rules  # noqa: E402
 from bot.rules.engine import Detector  # noqa: E402
 from bot.rules.match import Match  # noqa: E402
 from bot.rules.reader import load_reader  # noqa: E402
+from bot.rules.scan import scan  # noqa: E402
+from bot.rules.text import fold, nfc  # noqa: E402
 
 SCORED_RULE = "city-fallen"
 
@@ -48,7 +50,7 @@ def evaluate(
                 c["tp" if expected in found else "fn"] += 1
                 if found - {expected}:
                     c["fp"] += 1
-                _count_actor(c, row, matches)
+                _count_actor(c, row, matches, detector)
             elif found:
                 c["fp"] += 1
         if (row["label"] and expected not in found) or (found - {expected}):
@@ -57,16 +59,25 @@ def evaluate(
     return counts, errors
 
 
-def _count_actor(c: Counter[str], row: dict[str, object], matches: list[Match]) -> None:
-    """On a found positive whose row names the actor: whether the match names the same one."""
+def _count_actor(c: Counter[str], row: dict[str, object], matches: list[Match], detector: Detector) -> None:
+    """On a found positive whose row names the actor: whether the match names the same one. A label
+    written as the text names the actor ("les FSR", "طالبان") counts as its name in rules.yaml's actor
+    list (RSF, Taliban), read by the same actor list the engine uses."""
     if "actor" not in row:
         return
     hit = next((m for m in matches if m.geonameid == row.get("geonameid")), None)
     if hit is None:
         return
     c["actor_rows"] += 1
-    if hit.actor == row["actor"]:
+    label = row["actor"]
+    named = _actor_names(detector, label) if isinstance(label, str) else set()
+    if hit.actor == label or (hit.actor is not None and hit.actor in named):
         c["actor_ok"] += 1
+
+
+def _actor_names(detector: Detector, label: str) -> set[str]:
+    folded = fold(nfc(label))
+    return {m.actor for m in scan(detector.compiled, folded, None, everything=True).actors}
 
 
 def read_corpora(patterns: list[str]) -> list[tuple[str, list[dict[str, object]]]]:

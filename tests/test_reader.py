@@ -111,7 +111,7 @@ def _small_model(word_weights: dict[str, float]) -> Reader:
     )
 
 
-def test_a_match_of_the_phrases_in_a_post_the_reader_reads_otherwise_is_dropped() -> None:
+def test_a_match_of_the_phrases_in_a_post_the_reader_reads_otherwise_is_dropped_unless_trusted() -> None:
     compiled = compile_rules(load_rules(REPO / "rules.yaml"))
     text = (
         "The Taliban captured Kunduz on Sunday, and the families who stayed behind tell our reporter what "

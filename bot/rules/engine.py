@@ -54,6 +54,7 @@ REFERENCE_REACH = 4
 # that short says what it means in the phrases. So it neither vetoes nor adds below VETO_MIN_WORDS
 # words, and vetoes only on a very low score below FULL_VETO_WORDS (see _veto_line).
 VETO_MIN_WORDS = 12
+TRUSTED = 2  # trust tier (rules.yaml account_groups) from which the reader never drops a match
 FULL_VETO_WORDS = 16
 VERB_FINAL = frozenset({"fa", "ps"})
 # Where the side that leaves is named right before its withdrawal ("the RSF pulled out of X"); Arabic
@@ -170,10 +171,16 @@ class Detector:
         likelihood = self.reader.likelihood(words)
         if trace is not None:
             trace.reader, trace.reader_words = likelihood, len(words)
+        # An established reporter's, an outlet's or an official's post that the phrases matched is kept
+        # whatever the reader thinks: it learnt from unknown writers, and a desk would rather see a
+        # trusted source's report than lose it ("The fall of Mazar-e-Sharif leaves Kabul and
+        # Jalalabad as the only major cities still held by the government" scores 0.08).
+        author = (post.author or "").lstrip("@").lower()
+        trusted = self.compiled.trust.get(author, 0) >= TRUSTED
         kept: list[Match] = []
         for m in matches:
             use = self._read_again.get(ids[m.rule])
-            if use is not None and likelihood < _veto_line(use.veto_below, len(words)):
+            if use is not None and likelihood < _veto_line(use.veto_below, len(words)) and not trusted:
                 if trace is not None:
                     trace.vetoed.append((m.rule, m.location))
                 continue
