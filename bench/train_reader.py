@@ -59,8 +59,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
     try:
-        from scipy.sparse import csr_matrix, hstack  # type: ignore[import-untyped]
-        from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+        from scipy.sparse import csr_matrix, hstack
+        from sklearn.linear_model import LogisticRegression
     except ImportError:
         sys.exit("training needs scikit-learn: pip install -e '.[train]'")
 

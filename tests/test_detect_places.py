@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.rules import Match
+from bot.rules import Detector, Match
+from bot.rules.text import fold_phrase
 
 MAZAR = 1133616
 
@@ -123,3 +124,12 @@ def test_pashto_oblique_words_that_are_no_town_stay_no_town(
 ) -> None:
     found = {m.location for m in detect(text) if m.rule == "city-fallen"}
     assert not found & {"Mocha", "Surrey"}
+
+
+def test_an_everyday_arabic_word_naming_a_big_town_abroad_is_not_taken_for_it(detector: Detector) -> None:
+    places = detector.compiled.places
+    # "عبور" is "crossing" ("a crossing of the Dnipro"), and Al-'Ubur a town of 139,000 in Egypt
+    assert places.lookup(fold_phrase("عبور").split()) is None
+    assert places.lookup(fold_phrase("العبور").split()) is None
+    found = places.lookup(fold_phrase("حماة").split())  # also "protectors": a focus town keeps its name
+    assert found is not None and found[0].geonameid == 170017

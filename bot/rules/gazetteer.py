@@ -30,7 +30,7 @@ from bot.rules.text import fold_phrase, script_of
 log = logging.getLogger(__name__)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 15
+INDEX_FORMAT = 16
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, ~10 s)…"
@@ -241,12 +241,20 @@ def _usable_name(
             return False
     elif letters < (3 if script == "arabic" else 2):
         return False
-    if " " in folded or population >= _COMMON_WORD_MAX_POPULATION:
+    if " " in folded:
+        return True
+    if population >= _COMMON_WORD_MAX_POPULATION and (script != "arabic" or place.country in focus):
+        # In Arabic script a big town abroad whose name is an everyday word ("العبور", "عبور" once the
+        # lookup strips the article: crossing, is Al-'Ubur in Egypt) would be found in every post that
+        # uses the word; a town of the focus countries keeps its name (Hama, "حماة", also "protectors").
         return True
     # Cased scripts keep an everyday word as a name, read only when capitalised (see needs_capital);
     # scripts without case cannot tell the word from the name, so it goes.
     top_n = _VERY_COMMON_TOP_N if script in ("latin", "cyrillic") else _COMMON_WORDS_TOP_N
-    return folded not in _common_words(script, top_n)
+    common = _common_words(script, top_n)
+    # the post may write it without the article ("عبور" for "العبور"), which lookups strip
+    bare = folded[2:] if script == "arabic" and folded.startswith("ال") else folded
+    return folded not in common and bare not in common
 
 
 def _needs_capital(raw: str, folded: str) -> bool:

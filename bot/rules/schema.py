@@ -235,7 +235,7 @@ class ReaderUse(Strict):
     that scores a whole post 0..1 for how likely it reports a town taken."""
 
     veto_below: float = Field(
-        0.2,
+        0.05,
         ge=0.0,
         le=1.0,
         description="A match of the rule's phrases in a post scored below this is dropped",
