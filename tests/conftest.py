@@ -32,6 +32,13 @@ def detector() -> Detector:
     return Detector(compile_rules(load_rules(REPO / "rules.yaml")))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _place_index_ready(detector: Detector) -> None:
+    """Every worker compiles the bundled rules before its first test: on a clean machine that builds
+    and caches the place index (about 30 s), which a bot started by a test would otherwise do inside
+    the test's own time limits (a notice awaited for 20 s)."""
+
+
 @pytest.fixture(scope="session")
 def detect(detector: Detector) -> Callable[..., list[Match]]:
     def run(
