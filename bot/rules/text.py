@@ -195,21 +195,28 @@ def clause_around(text: str, start: int, end: int) -> str:
 
 
 def script_of(text: str) -> str:
-    """The dominant script of the letters in `text`: latin, cyrillic, arabic or other."""
-    counts = {"latin": 0, "cyrillic": 0, "arabic": 0, "other": 0}
+    """The dominant script of the letters in `text`: latin, cyrillic, arabic or other (a tie goes to
+    the first of that order)."""
+    latin = cyrillic = arabic = other = 0
     for ch in text:
         if not ch.isalpha():
             continue
         cp = ord(ch)
         if cp < 0x0250 or 0x1E00 <= cp < 0x1F00:
-            counts["latin"] += 1
+            latin += 1
         elif 0x0400 <= cp < 0x0530:
-            counts["cyrillic"] += 1
+            cyrillic += 1
         elif 0x0600 <= cp < 0x0700 or 0xFB50 <= cp < 0xFF00:
-            counts["arabic"] += 1
+            arabic += 1
         else:
-            counts["other"] += 1
-    return max(counts, key=lambda k: counts[k]) if any(counts.values()) else "other"
+            other += 1
+    best = max(latin, cyrillic, arabic, other)
+    if best == 0:
+        return "other"
+    for name, count in (("latin", latin), ("cyrillic", cyrillic), ("arabic", arabic)):
+        if count == best:
+            return name
+    return "other"
 
 
 def is_word_char(ch: str) -> bool:
