@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.rules import RulesError, parse_rules
+from bot.rules import RulesError, load_rules, parse_rules
 from bot.rules.schema import json_schema_text
 from tests.conftest import REPO, run_cli
 
@@ -99,7 +99,11 @@ def test_a_regex_trigger_matches_and_cannot_backtrack_forever() -> None:
     from bot.rules import Detector, compile_rules
 
     text = MINIMAL.replace('["{place} has fallen"]', '[{regex: "(a+)+b|ha[sd] fallen", place: before}]')
-    detector = Detector(compile_rules(parse_rules(text)))
+    # the bundled gazetteer settings, whose place index the suite has built already (a file of its own
+    # settings would build another, half a minute on a clean machine)
+    bundled = load_rules(REPO / "rules.yaml")
+    rules = parse_rules(text).model_copy(update={"gazetteer": bundled.gazetteer})
+    detector = Detector(compile_rules(rules))
     assert detector.detect(Post(id="1", text="a" * 5000 + "!")) == []
     [match] = detector.detect(Post(id="2", text="Kunduz had fallen by noon."))
     assert match.location == "Kunduz"
