@@ -23,7 +23,7 @@ from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
 from bot.rules.places import APPOSITION_MAX_WORDS, PlaceFinder, PlaceSpan, PostWords, Walk
-from bot.rules.reader import Reader, candidate_features, gate_words, load_reader
+from bot.rules.reader import Reader, candidate_features, load_reader
 from bot.rules.scan import DENIAL, QUOTE_MARKS, Hit, Scan, cancel_reason, partial_reason, reads_author, scan
 from bot.rules.text import (
     PASHTO_LETTERS,
@@ -49,6 +49,7 @@ LOCATIVE = frozenset({"in", "inside", "dans", "в", "у", "во", "في", "دا�
 REFERENCE_REACH = 4
 # Verb-final languages put time, manner and the agent between the city and its verb ("X, after two
 # days of street fighting, by the Taliban fell"): the walk back from their verbs may go twice as far.
+VERB_FINAL = frozenset({"fa", "ps"})
 # The second reader learnt from posts of 20 to 50 words; on a short post it has too little to go on
 # (it scores "X سقوط کرد" or "Rebels captured X." low, "forces withdrew to Kabul" high), and a post
 # that short says what it means in the phrases. So it neither vetoes nor adds below VETO_MIN_WORDS
@@ -56,7 +57,6 @@ REFERENCE_REACH = 4
 VETO_MIN_WORDS = 12
 TRUSTED = 2  # trust tier (rules.yaml account_groups) from which the reader never drops a match
 FULL_VETO_WORDS = 16
-VERB_FINAL = frozenset({"fa", "ps"})
 # Where the side that leaves is named right before its withdrawal ("the RSF pulled out of X"); Arabic
 # names it after ("بعد انسحاب الجيش"), Persian and Pashto far before the final verb.
 SUBJECT_FIRST = frozenset({"en", "fr", "ru", "uk"})
@@ -118,7 +118,6 @@ class Detector:
             self.reader = None
         else:
             self.reader = reader or load_reader()
-        self._reader_gate = gate_words(self.reader) if self.reader else frozenset()
         self._rule_index = {r.rule.id: n for n, r in enumerate(compiled.rules)}
         self._focus = frozenset(compiled.source.gazetteer.countries)
 
@@ -166,7 +165,8 @@ class Detector:
         ids = self._rule_index
         checked = [m for m in matches if ids[m.rule] in self._read_again]
         words = [t.text for t in reading.words.tokens] if reading else TOKEN.findall(folded.folded)
-        if not checked and self._reader_gate and self._reader_gate.isdisjoint(words):
+        gate = self.reader.gate
+        if not checked and gate and gate.isdisjoint(words):
             return matches  # no word the reader counts as a sign of a report: most posts stop here
         likelihood = self.reader.likelihood(words)
         if trace is not None:
@@ -195,19 +195,24 @@ class Detector:
             return kept
         reading = reading or self._read(post, trace, folded, always=True)
         assert reading is not None
-        added = self._reader_matches(post, reading, wanted, likelihood, trace)
+        added = self._reader_matches(post, reading, words, wanted, likelihood, trace)
         fallen = {m.geonameid for m in added if m.kind == "fallen"}
         # as with the phrases' matches: a place reported fallen is not also reported contested
         return [m for m in kept if m.kind == "fallen" or m.geonameid not in fallen] + added
 
     def _reader_matches(
-        self, post: Post, r: _Reading, wanted: list[int], likelihood: float, trace: Trace | None
+        self,
+        post: Post,
+        r: _Reading,
+        words: list[str],
+        wanted: list[int],
+        likelihood: float,
+        trace: Trace | None,
     ) -> list[Match]:
         assert self.reader is not None
         named = self._named(r.words)
         if not named:
             return []
-        words = [t.text for t in r.words.tokens]
         scored = [
             (self.reader.place_score(self.candidate_features(words, r.words, named, rank)), rank)
             for rank in range(len(named))

@@ -118,6 +118,8 @@ class Reader:
         self.place_intercept = float(place["intercept"])  # type: ignore[arg-type]
         self.place_weights = {f: float(w) for f, w in _dict(place["weights"]).items()}  # type: ignore[arg-type]
         self.trained_on = model.get("trained_on", [])
+        # Words of which a post must hold one to be read at all (none listed: every post is read): the
+        # words the model counts towards a report, everyday words and digits aside (bench/train_reader.py).
         gate = model.get("gate")
         self.gate = frozenset(gate) if isinstance(gate, list) else frozenset()
         # word -> its letter runs' summed signal, and their summed idf squared
@@ -170,9 +172,3 @@ def load_reader(path: Path = MODEL_PATH) -> Reader:
         raise ValueError(
             f"{path}: cannot read the reader model ({exc}); rebuild it: python bench/train_reader.py"
         ) from exc
-
-
-def gate_words(reader: Reader) -> frozenset[str]:
-    """Words of which a post must hold one to be read at all (the model file lists them: words that,
-    in training, stood in nearly every report); most posts of a stream hold none and cost nothing."""
-    return reader.gate
