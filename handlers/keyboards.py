@@ -19,7 +19,7 @@ from handlers.parsing import country_subscription, place_subscription
 from handlers.services import Services
 
 FOLLOWED = "✅ "
-PAGE_SIZE = 18  # toggles on one page of the follow screen, two a row: all 17 focus countries fit
+PAGE_SIZE = 22  # toggles on one page of the follow screen, two a row: all 21 focus countries fit
 EVERYTHING = Subscription("all", "*", "everything")
 
 

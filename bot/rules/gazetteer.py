@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _name_script = lru_cache(maxsize=1 << 18)(script_of)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 16
+INDEX_FORMAT = 17
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, about 25 s)…"
@@ -41,9 +41,12 @@ _BUILDING = "building the place index (once, about 25 s)…"
 _DATASETS = (15000, 5000, 1000, 500)
 # A single-word name that is an everyday word names a place only when the place is this large.
 _COMMON_WORD_MAX_POPULATION = 100_000
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")  # short vowels and Quranic marks
 _COMMON_WORDS_TOP_N = 5000
 # In cased scripts only the most common words are dropped outright; the rest need a capital.
 _VERY_COMMON_TOP_N = 1000
+# ... and of the Arabic-script everyday words, those that drop the name of a town outside the focus countries
+_COMMON_WORDS_ABROAD_TOP_N = 20000
 # Everyday words that a place name needs to be capitalised to count as (cased scripts only).
 _CAPITALISED_WORDS_TOP_N = 40000
 _WORD_LANGUAGES = {
@@ -52,6 +55,12 @@ _WORD_LANGUAGES = {
     "arabic": ("ar", "fa"),
 }
 # Russian and Ukrainian decline place names: Бахмут, Бахмута, Бахмутом. Longest endings first.
+# Endings only an adjective has after -ск/-цк (-ськ/-цьк): a town's name declined never ends so.
+_ADJECTIVE_ENDINGS = tuple(
+    base + ending
+    for base in ("ск", "цк", "ськ", "цьк")
+    for ending in "ий ие их ого ому им ими ой ое ая ую ій і ої ою ім".split()
+)
 _CYRILLIC_ENDINGS = tuple(
     sorted(
         (
@@ -123,6 +132,8 @@ class PlaceIndex:
             hit = self.names.get(" ".join([words[0][1:], *words[1:]]))
         if hit is not None:
             return hit, Spelling.WRITTEN
+        if len(words) == 1 and words[0].endswith(_ADJECTIVE_ENDINGS):
+            return None  # "Українські воїни", "донецкие": an adjective, not Ukrainsk or Donetsk declined
         stemmed = [cyrillic_stem(w) for w in words]
         hit = self.stems.get(" ".join(stemmed))
         if hit is not None:
@@ -253,18 +264,36 @@ def _usable_name(
         return True
     # Cased scripts keep an everyday word as a name, read only when capitalised (see needs_capital);
     # scripts without case cannot tell the word from the name, so it goes.
-    top_n = _VERY_COMMON_TOP_N if script in ("latin", "cyrillic") else _COMMON_WORDS_TOP_N
+    if script in ("latin", "cyrillic"):
+        top_n = _VERY_COMMON_TOP_N
+    else:  # a town abroad gives way to more words ("بركان", volcano, is also Berkane in Morocco)
+        top_n = _COMMON_WORDS_TOP_N if place.country in focus else _COMMON_WORDS_ABROAD_TOP_N
     common = _common_words(script, top_n)
     # the post may write it without the article ("عبور" for "العبور"), which lookups strip
     bare = folded[2:] if script == "arabic" and folded.startswith("ال") else folded
     return folded not in common and bare not in common
 
 
+def _arabic_script_keys(folded: str) -> list[str]:
+    """An Arabic-script name as written, and as it is also written: الموصل as موصل, پل خمری as پلخمری."""
+    keys = [folded]
+    if folded.startswith("ال") and len(folded) > 4:
+        keys.append(folded[2:])
+    if " " in folded:
+        keys.append(folded.replace(" ", ""))
+    return keys
+
+
 def _needs_capital(raw: str, folded: str) -> bool:
+    """Whether the name reads as a place only when capitalised: a short word or an everyday one, or
+    several words that are all everyday words ("le port" is no Le Port, "la place" no Laplace)."""
     script = _name_script(raw)
-    if script not in ("latin", "cyrillic") or " " in folded:
+    if script not in ("latin", "cyrillic"):
         return False
-    return len(folded) <= 3 or folded in _common_words(script, _CAPITALISED_WORDS_TOP_N)
+    common = _common_words(script, _CAPITALISED_WORDS_TOP_N)
+    if " " in folded:
+        return all(word in common for word in folded.split(" "))
+    return len(folded) <= 3 or folded in common
 
 
 @lru_cache(maxsize=1 << 16)
@@ -330,6 +359,9 @@ class _IndexBuilder:
         self._stems: dict[str, list[int]] = {}
         self._needs_capital: set[str] = set()
         self._sounds: dict[str, list[int]] = {}
+        # (key, place) pairs that rules.yaml or the alias file spell out: such a name means that place
+        # first, whatever GeoNames lists for a larger town (it gives Nikopol the name Слов'янськ too)
+        self._curated: set[tuple[str, int]] = set()
 
     def add(self, place: Place, names: list[str], trusted: bool) -> int:
         idx = len(self.index.places)
@@ -340,31 +372,28 @@ class _IndexBuilder:
     def add_names(self, idx: int, names: list[str], trusted: bool) -> None:
         place = self.index.places[idx]
         for raw in names:
+            raw = _ARABIC_MARKS.sub("", raw)  # "بَيَان" is بيان, not three words (fold makes marks spaces)
             folded = fold_phrase(raw)
             if not trusted and not _usable_name(raw, folded, place, self.excluded, self.focus):
                 continue
             if not folded:
                 continue
-            keys = [folded]
-            if _name_script(raw) == "arabic":
-                if folded.startswith("ال") and len(folded) > 4:
-                    keys.append(folded[2:])  # الموصل is also written موصل
-                if " " in folded:
-                    keys.append(folded.replace(" ", ""))  # پل خمری is also written پلخمری
+            keys = _arabic_script_keys(folded) if _name_script(raw) == "arabic" else [folded]
             # exclude_names holds for derived keys too: "Меру" must not come back as the stem "мер"
             for key in keys[:1] + [k for k in keys[1:] if k not in self.excluded]:
-                self._add_key(self._names, key, idx)
+                self._add_key(self._names, key, idx, trusted)
             if _name_script(raw) == "cyrillic":
                 stem = " ".join(cyrillic_stem(w) for w in folded.split(" "))
                 if stem not in self.excluded:
-                    self._add_key(self._stems, stem, idx)
+                    self._add_key(self._stems, stem, idx, trusted)
             if not trusted and _needs_capital(raw, folded):
                 self._needs_capital.add(folded)
             for key in _sound_keys_of(place, raw, folded, self.focus):
                 self._add_key(self._sounds, key, idx)
 
-    @staticmethod
-    def _add_key(table: dict[str, list[int]], key: str, idx: int) -> None:
+    def _add_key(self, table: dict[str, list[int]], key: str, idx: int, trusted: bool = False) -> None:
+        if trusted:
+            self._curated.add((key, idx))
         bucket = table.setdefault(key, [])
         if idx not in bucket:
             bucket.append(idx)
@@ -393,11 +422,22 @@ class _IndexBuilder:
         places = self.index.places
         focus = self.focus
 
-        def rank(i: int) -> tuple[bool, int]:
-            return (places[i].country not in focus, -places[i].population)
+        curated = self._curated
 
         def ranked(table: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
-            return {k: tuple(sorted(v, key=rank)) for k, v in table.items()}
+            return {
+                k: tuple(
+                    sorted(
+                        v,
+                        key=lambda i: (
+                            (k, i) not in curated,
+                            places[i].country not in focus,
+                            -places[i].population,
+                        ),
+                    )
+                )
+                for k, v in table.items()
+            }
 
         self.index.names = ranked(self._names)
         self.index.stems = ranked(self._stems)

@@ -8,6 +8,7 @@ clause mark before the first place, or when the gap grows too long.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,6 +21,7 @@ from bot.rules.trace import Trace
 APPOSITION_MAX_WORDS = 30
 _CLOSING_MARKS = frozenset(")]")
 _HYPHENS = frozenset("-‐‑")
+_ARTICLE_THEN_NAME = re.compile(r"[^\W\d_]{1,3}[-‐‑][^\W\d_]")
 # English puts the province before its capital: "the Baghlan capital" is Pul-e Khumri.
 _CAPITAL_AFTER = frozenset({"capital"})
 _PASHTO_OBLIQUE = "ې"  # folded to ی like Persian's yeh, so only the post as written tells it
@@ -226,7 +228,7 @@ class PlaceFinder:
         candidates, spelling = found
         place = self._preferred(candidates, words.countries)
         lower = words.text[tokens[lo].start].islower()
-        everyday = lo == hi and names[0] in self.index.needs_capital
+        everyday = " ".join(names) in self.index.needs_capital
         refs = self.context.references  # "the port city": a word describing the city, not Port City
         described = (lo < hi and names[-1] in refs) or (hi + 1 < len(tokens) and tokens[hi + 1].text in refs)
         if lower and (spelling is not Spelling.WRITTEN or described or everyday):
@@ -378,7 +380,11 @@ def _inside_hyphenated(words: PostWords, lo: int, hi: int) -> bool:
     "Хан-Шейхун"): the whole compound is one name, and a part of it names some other town."""
     text, tokens = words.text, words.tokens
     end, start = tokens[hi].end, tokens[lo].start
-    after = end + 1 < len(text) and text[end] in _HYPHENS and text[end + 1].isupper()
+    after = (
+        end + 1 < len(text)
+        and text[end] in _HYPHENS
+        and (text[end + 1].isupper() or _ARTICLE_THEN_NAME.match(text, end + 1) is not None)
+    )  # "Баб-эль-Азизия", "Дейр-эз-Зор": an article, then the rest of the name
     if after:
         return True  # "Rutshuru-centre" and "Kyiv-based" are still Rutshuru and Kyiv
     if start < 2 or text[start - 1] not in _HYPHENS or not text[start - 2].isalpha():
