@@ -133,3 +133,50 @@ def test_an_everyday_arabic_word_naming_a_big_town_abroad_is_not_taken_for_it(de
     assert places.lookup(fold_phrase("العبور").split()) is None
     found = places.lookup(fold_phrase("حماة").split())  # also "protectors": a focus town keeps its name
     assert found is not None and found[0].geonameid == 170017
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameid"),
+    [
+        ("Ukrainian troops raised the flag over Kupiansk town hall; Kyiv says the hub is free.", 703656),
+        ("قوات أوكرانية ترفع العلم في وسط خيرسون، وكييف تعلن أن المدينة عادت إلى سيطرتها بالكامل.", 706448),
+        ("نیروهای روسیه مدعی تصرف کامل لیسیچانسک شدند؛ کی‌یف هنوز این خبر را تأیید نکرده است.", 702972),
+        ("Азербайджанская армия освободила Физули, заявил Алиев. Ереван пока не комментирует.", 148106),
+    ],
+)
+def test_a_capital_speaking_beside_the_report_is_not_reported_fallen(
+    detect: Callable[..., list[Match]], text: str, geonameid: int
+) -> None:
+    assert [m.geonameid for m in detect(text)] == [geonameid]
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameid"),
+    [
+        # not Bama in Burkina Faso, nor Borna in Germany
+        ("Boko Haram fighters overran Bama, Borno's second town, overnight.", 2347954),
+        ("Insurgents seized Mocímboa da Praia after the army pulled out.", 1024699),
+        ("علی‌اف: شهر شوشا پس از نبردی سنگین آزاد شد.", 147105),
+        # GeoNames also gives Nikopol the name Слов'янськ
+        ("Над Слов'янськом знову український прапор: бойовики залишили місто.", 693468),
+    ],
+)
+def test_towns_of_the_newer_focus_countries_and_alias_names_win_over_namesakes(
+    detect: Callable[..., list[Match]], text: str, geonameid: int
+) -> None:
+    assert [m.geonameid for m in detect(text)] == [geonameid]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les rebelles ont pris Kismayo et contrôlent le port depuis l'aube.",  # not Le Port, Réunion
+        "أعلنت الفصائل في بيان سيطرتها الكاملة على مدينة حماة.",  # not Bayān, Kuwait
+        "Українські військові звільнили Ізюм.",  # not Ukrainsk
+        "Повстанцы взяли Триполи; резиденция Баб-эль-Азизия пала.",  # not Babu, China
+    ],
+)
+def test_everyday_words_adjectives_and_parts_of_names_are_not_a_second_place(
+    detect: Callable[..., list[Match]], text: str
+) -> None:
+    assert len({m.geonameid for m in detect(text)}) == 1

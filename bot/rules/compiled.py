@@ -88,6 +88,9 @@ class PlaceContext:
     # After a region word, the region's centre is the town of that name ("د سنګین ولسوالۍ مرکز",
     # "مرکز ولسوالی X", "district centre"): not the region.
     centres: frozenset[str] = frozenset()
+    # Right after a name: the government of that capital speaking ("Kyiv says"), not a place taken.
+    speaking_after: frozenset[tuple[str, ...]] = frozenset()
+    speaking_longest: int = 0
 
     def bare(self, word: str) -> str:
         """The word without an Arabic proclitic (و ب ل ف) when the bare word is a place word."""
@@ -116,6 +119,8 @@ class PlaceContext:
             longest=max((len(t) for t in every), default=1),
             vocabulary=frozenset(w for t in every for w in t),
             centres=frozenset(w for p in words.centres for w in fold_phrase(p).split()),
+            speaking_after=tuples(words.speaking_after),
+            speaking_longest=max((len(t) for t in tuples(words.speaking_after)), default=0),
         )
 
 

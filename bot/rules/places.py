@@ -236,7 +236,7 @@ class PlaceFinder:
             return None
         if spelling is Spelling.SOUNDED and not _one_name(words, lo, hi):
             return None  # "d'Alep : la" sounds like some town; words that are not one name never count
-        why = self._not_the_place(tokens, lo, hi)
+        why = self._not_the_place(words.text, tokens, lo, hi)
         if not why and any(i in words.actor_tokens for i in range(lo, hi + 1)):
             why = "an actor's name ('Moscow claims', 'Syrian army'), not a place"
         if why:
@@ -316,7 +316,16 @@ class PlaceFinder:
             end -= 1
         return False
 
-    def _not_the_place(self, tokens: list[Token], lo: int, hi: int) -> str:
+    def _speaking(self, text: str, tokens: list[Token], hi: int) -> bool:
+        """Whether a speaking verb follows the name with nothing but a space between ("Kyiv says";
+        not "Вугледар, сообщает группировка", where someone else reports)."""
+        ctx = self.context
+        if hi + 1 >= len(tokens) or text[tokens[hi].end : tokens[hi + 1].start].strip():
+            return False
+        spoken = tuple(t.text for t in tokens[hi + 1 : hi + 1 + ctx.speaking_longest])
+        return any(spoken[: len(p)] == p for p in ctx.speaking_after)
+
+    def _not_the_place(self, text: str, tokens: list[Token], lo: int, hi: int) -> str:
         """'near Kunduz', 'outskirts of the city of Kunduz', 'Kunduz province', 'ولایت بلخ': why not.
         A region word beside a centre word names the town ("د سنګین ولسوالۍ مرکز", "X district centre",
         "مرکز ولسوالی X"): the district's centre is the town of its name."""
@@ -328,6 +337,8 @@ class PlaceFinder:
                 if centre < len(tokens) and tokens[centre].text in ctx.centres:
                     break
                 return "a region word after the name (the province, not the city)"
+        if self._speaking(text, tokens, hi):
+            return "a government speaking ('Kyiv says'), not a place taken"
         right_before = self._before(tokens, lo)
         for n, group in _by_length(ctx.region_before):
             if n <= len(right_before) and right_before[len(right_before) - n :] in group:

@@ -171,6 +171,13 @@ class PlaceWords(Strict):
             " ('district centre', 'ولسوالۍ مرکز'), so the name is the town, not the region"
         ),
     )
+    speaking_after: list[Phrase] = Field(
+        default_factory=list,
+        description=(
+            "Right after a name: the name stands for a government speaking ('Kyiv says',"
+            " 'وكييف تعلن', 'Ереван пока не комментирует'), not for a place taken"
+        ),
+    )
     capital_of: list[Phrase] = Field(
         default_factory=list,
         description=(
