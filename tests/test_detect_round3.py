@@ -43,7 +43,8 @@ def test_actor_names_are_read_in_every_case() -> None:
     ("text", "place"),
     [
         ("Moscow claims the 'liberation' of Kurakhove.", "Kurakhove"),
-        ("Hit is liberated, 18 months after the town was overrun.", None),  # "Hit" is an everyday word
+        # an everyday word, read as the town when capitalised: the alias file lists it (round 8)
+        ("Hit is liberated, 18 months after the town was overrun.", "Hīt"),
         ("Kidal reprise par l'armée malienne, un an après sa chute.", "Kidal"),
         ("Addis-Abeba annonce avoir repris Dessie.", "Dessie"),
         ("Сирийские войска взяли Абу-Кемаль.", "Ālbū Kamāl"),  # by its sound (sounds.py), not the Indian Ābu

@@ -21,6 +21,7 @@ from bot.rules.trace import Trace
 APPOSITION_MAX_WORDS = 30
 _CLOSING_MARKS = frozenset(")]")
 _HYPHENS = frozenset("-‐‑")
+_CLAUSE_ENDS = frozenset(":;.!?؛؟")
 _ARTICLE_THEN_NAME = re.compile(r"[^\W\d_]{1,3}[-‐‑][^\W\d_]")
 # English puts the province before its capital: "the Baghlan capital" is Pul-e Khumri.
 _CAPITAL_AFTER = frozenset({"capital"})
@@ -204,7 +205,7 @@ class PlaceFinder:
         names = [t.text for t in tokens[lo : hi + 1]]
         # (most windows name nothing: the context around them is read only for a name)
         capital = self.index.province_capital(names)
-        after_capital = self._after_capital_of(tokens, lo) if capital is not None else ""
+        after_capital = self._after_capital_of(words.text, tokens, lo) if capital is not None else ""
         if capital is not None:
             capital_after = hi + 1 < len(tokens) and tokens[hi + 1].text in _CAPITAL_AFTER  # "X capital"
             if after_capital or capital_after or self._region_centre(tokens, lo, hi):
@@ -216,7 +217,7 @@ class PlaceFinder:
         if found is None:
             return None
         if capital is None:
-            after_capital = self._after_capital_of(tokens, lo)
+            after_capital = self._after_capital_of(words.text, tokens, lo)
         governs = after_capital and after_capital not in self.context.centres
         if governs and not self._region_word_before(tokens, lo):
             # "столицу Тыграя", "the capital of Borno": a region we do not know, not a town of that name
@@ -270,12 +271,14 @@ class PlaceFinder:
                     return places[idx]
         return places[candidates[0]]
 
-    def _after_capital_of(self, tokens: list[Token], lo: int) -> str:
+    def _after_capital_of(self, text: str, tokens: list[Token], lo: int) -> str:
         """The last word of 'capital of' (maybe then 'the province of', 'ولایت') when it stands right
-        before token lo, else ""."""
+        before token lo in its clause ("Бадахшан остался без столицы: Файзабад …" is not), else ""."""
         ctx = self.context
         end = lo
         for _ in range(4):
+            if end > 0 and not _CLAUSE_ENDS.isdisjoint(text[tokens[end - 1].end : tokens[end].start]):
+                return ""
             before = self._before(tokens, end)
             if _ends_with_any(before, ctx.capital_of):
                 return before[-1]
