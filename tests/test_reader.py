@@ -127,6 +127,27 @@ def test_a_match_of_the_phrases_in_a_post_the_reader_reads_otherwise_is_dropped_
     assert [m.location for m in vetoing.detect(post(text.replace("our reporter", "us")))] == ["Kunduz"]
 
 
+def test_the_reader_adds_no_report_where_the_rules_read_an_intention_in_the_places_sentence() -> None:
+    compiled = compile_rules(load_rules(REPO / "rules.yaml"))
+    eager = _small_model({"governor": 9.0})  # a model sure that any post naming a governor is a report
+    plan = (
+        "The governor of Nineveh said the army vows to free Tal Afar from the militants, and told the "
+        "families still inside the town to stay away from the main roads."
+    )
+    assert Detector(compiled, without_reader=True).detect(post(plan)) == []
+    trace = Trace()
+    assert Detector(compiled, reader=eager).detect(post(plan), trace) == []
+    assert trace.reader is not None and trace.reader > 0.9
+    assert trace.reader_held == [("city-fallen", "cue 'vows' (hedge)")]
+    assert "not added to city-fallen: cue 'vows' (hedge) in the place's sentence" in explain(
+        Detector(compiled, reader=eager), plan
+    )
+    # without the vow, the same model adds its report (no phrase covers "now runs")
+    report = plan.replace("the army vows to free Tal Afar from the militants", "the army now runs Tal Afar")
+    assert Detector(compiled, without_reader=True).detect(post(report)) == []
+    assert [m.location for m in Detector(compiled, reader=eager).detect(post(report))] == ["Tall ‘Afar"]
+
+
 def test_a_broken_model_file_names_itself_and_how_to_rebuild_it(tmp_path: Path) -> None:
     broken = tmp_path / "reader.json.gz"
     broken.write_bytes(b"not gzip at all")

@@ -128,6 +128,8 @@ def _reader_lines(detector: Detector, trace: Trace) -> list[str]:
     if trace.reader_place is not None:
         start, end, name, score = trace.reader_place
         lines.append(f"  its place: '{trace.text[start:end]}' at {start}-{end} -> {name} (score {score:.2f})")
+    for rule, cue in trace.reader_held:
+        lines.append(f"  not added to {rule}: {cue} in the place's sentence")
     return lines
 
 

@@ -56,6 +56,7 @@ class Trace:
     reader_words: int = 0  # the post's words, as the reader counted them
     vetoed: list[tuple[str, str]] = field(default_factory=list)  # (rule, place) the reader dropped
     reader_place: tuple[int, int, str, float] | None = None  # (start, end, place, score) it picked
+    reader_held: list[tuple[str, str]] = field(default_factory=list)  # (rule, cue) that kept it from adding
 
     def candidate(self, start: int, end: int, name: str, matched: bool, reason: str) -> None:
         self.candidates.append(CandidateNote(self.current, start, end, name, matched, reason))
