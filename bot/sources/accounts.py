@@ -98,7 +98,9 @@ def _tg(rest: str) -> Account:
 
 def _rss(rest: str) -> Account:
     origin, _ = _http_url(rest, "rss")
-    host = urlsplit(origin).hostname or origin
+    # the site, port included, as bot/sources/feeds.py names a feed's posts: trust tiers and a rule's
+    # `accounts` are looked up by it (with the port dropped, a feed on a port was never trusted)
+    host = urlsplit(origin).netloc or origin
     return Account("rss", rest, host.removeprefix("www."))
 
 
