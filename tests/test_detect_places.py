@@ -180,3 +180,9 @@ def test_everyday_words_adjectives_and_parts_of_names_are_not_a_second_place(
     detect: Callable[..., list[Match]], text: str
 ) -> None:
     assert len({m.geonameid for m in detect(text)}) == 1
+
+
+def test_a_lower_case_adjective_is_not_the_town_named_after_it(detect: Callable[..., list[Match]]) -> None:
+    # "шахтарське" (mining) is an adjective here; the town Шахтарське is written with a capital
+    matches = detect("Окупанти захопили шахтарське селище Українськ після тижнів боїв.")
+    assert [m.geonameid for m in matches] == [690771]

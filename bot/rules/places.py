@@ -22,6 +22,9 @@ APPOSITION_MAX_WORDS = 30
 _CLOSING_MARKS = frozenset(")]")
 _HYPHENS = frozenset("-‐‑")
 _CLAUSE_ENDS = frozenset(":;.!?؛؟")
+# A lower-case Cyrillic word with an adjective's ending is the adjective, not the town named after it
+# ("шахтарське містечко" is a mining town, not Шахтарське; "южной группировки" no Южное).
+_CYRILLIC_ADJECTIVE = re.compile("(?:ий|ый|ой|ая|яя|ое|ее|ые|ие|ій|ої|ою|ське|цьке|ські|цькі)$")
 _ARTICLE_THEN_NAME = re.compile(r"[^\W\d_]{1,3}[-‐‑][^\W\d_]")
 # English puts the province before its capital: "the Baghlan capital" is Pul-e Khumri.
 _CAPITAL_AFTER = frozenset({"capital"})
@@ -232,7 +235,8 @@ class PlaceFinder:
         everyday = " ".join(names) in self.index.needs_capital
         refs = self.context.references  # "the port city": a word describing the city, not Port City
         described = (lo < hi and names[-1] in refs) or (hi + 1 < len(tokens) and tokens[hi + 1].text in refs)
-        if lower and (spelling is not Spelling.WRITTEN or described or everyday):
+        adjective = lower and lo == hi and _CYRILLIC_ADJECTIVE.search(names[0]) is not None
+        if lower and (spelling is not Spelling.WRITTEN or described or everyday or adjective):
             self._note(words, lo, hi, place.name, quiet, False, "an everyday word unless capitalised")
             return None
         if spelling is Spelling.SOUNDED and not _one_name(words, lo, hi):
