@@ -107,6 +107,7 @@ class PlaceContext:
         before = tuples(words.region_before)
         after = tuples(words.region_after)
         capital_of = tuples(words.capital_of)
+        speaking = tuples(words.speaking_after)
         every = near | before | after | capital_of
         return cls(
             near=near,
@@ -119,8 +120,8 @@ class PlaceContext:
             longest=max((len(t) for t in every), default=1),
             vocabulary=frozenset(w for t in every for w in t),
             centres=frozenset(w for p in words.centres for w in fold_phrase(p).split()),
-            speaking_after=tuples(words.speaking_after),
-            speaking_longest=max((len(t) for t in tuples(words.speaking_after)), default=0),
+            speaking_after=speaking,
+            speaking_longest=max((len(t) for t in speaking), default=0),
         )
 
 

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,6 @@ _WORD_LANGUAGES = {
     "arabic": ("ar", "fa"),
 }
 # Russian and Ukrainian decline place names: Бахмут, Бахмута, Бахмутом. Longest endings first.
-# Endings only an adjective has after -ск/-цк (-ськ/-цьк): a town's name declined never ends so.
-_ADJECTIVE_ENDINGS = tuple(
-    base + ending
-    for base in ("ск", "цк", "ськ", "цьк")
-    for ending in "ий ие их ого ому им ими ой ое ая ую ій і ої ою ім".split()
-)
 _CYRILLIC_ENDINGS = tuple(
     sorted(
         (
@@ -69,6 +63,12 @@ _CYRILLIC_ENDINGS = tuple(
         key=len,
         reverse=True,
     )
+)
+# Endings only an adjective has after -ск/-цк (-ськ/-цьк): a town's name declined never ends so.
+_ADJECTIVE_ENDINGS = tuple(
+    base + ending
+    for base in ("ск", "цк", "ськ", "цьк")
+    for ending in "ий ие их ого ому им ими ой ое ая ую ій і ої ою ім".split()
 )
 _ARABIC_PROCLITICS = "وبلف"
 # Letters Russian and Ukrainian write differently for one sound in a foreign name (и/і/ы, е/є/э;
@@ -424,20 +424,11 @@ class _IndexBuilder:
 
         curated = self._curated
 
+        def rank(key: str, i: int) -> tuple[bool, bool, int]:
+            return ((key, i) not in curated, places[i].country not in focus, -places[i].population)
+
         def ranked(table: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
-            return {
-                k: tuple(
-                    sorted(
-                        v,
-                        key=lambda i: (
-                            (k, i) not in curated,
-                            places[i].country not in focus,
-                            -places[i].population,
-                        ),
-                    )
-                )
-                for k, v in table.items()
-            }
+            return {k: tuple(sorted(v, key=partial(rank, k))) for k, v in table.items()}
 
         self.index.names = ranked(self._names)
         self.index.stems = ranked(self._stems)
