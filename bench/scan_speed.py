@@ -113,7 +113,14 @@ from pathlib import Path
 from bot.rules import Detector, compile_rules, load_rules
 Detector(compile_rules(load_rules(Path({rules!r}))))
 seconds = time.perf_counter() - t
-print(json.dumps({{"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+# VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork and exec,
+# so a bench that built the index first would report its own size for the child.
+try:
+    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+    rss_mb = int(hwm.split()[1]) / 1024
+except (OSError, IndexError):
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"seconds": seconds, "rss_mb": rss_mb}}))
 """
 
 
