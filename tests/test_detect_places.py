@@ -186,3 +186,19 @@ def test_a_lower_case_adjective_is_not_the_town_named_after_it(detect: Callable[
     # "шахтарське" (mining) is an adjective here; the town Шахтарське is written with a capital
     matches = detect("Окупанти захопили шахтарське селище Українськ після тижнів боїв.")
     assert [m.geonameid for m in matches] == [690771]
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameid"),
+    [
+        ("Фаллуджа в 60 км от Багдада оказалась под контролем боевиков.", 99454),
+        ("Фалуджа за 60 км від Багдада опинилася під контролем бойовиків.", 99454),
+        ("Фаллуджа около Багдада захвачена боевиками после трёх дней боёв.", 99454),
+        ("Villages near Kunduz were captured by the Taliban overnight.", None),
+        ("شهرک واقع در ۶۰ کیلومتری کابل به دست طالبان سقوط کرد", None),
+    ],
+)
+def test_a_place_named_only_to_say_where_another_lies_is_not_the_one_reported(
+    detect: Callable[..., list[Match]], text: str, geonameid: int | None
+) -> None:
+    assert [m.geonameid for m in detect(text)] == ([geonameid] if geonameid else [])

@@ -81,7 +81,12 @@ def _unreached_lines(trace: Trace, n: int) -> list[str]:
     """Why no place was found: capitalised words the gazetteer does not know, or nothing on that side."""
     t = trace.triggers[n]
     sentence = _sentence_of(trace, t.start)
-    unknown = [w for w in _capitalised_words(trace, sentence) if not (t.start <= w[0] < t.end)]
+    noted = [(c.start, c.end) for c in trace.candidates if c.trigger == n]  # rejected, with a reason above
+    unknown = [
+        w
+        for w in _capitalised_words(trace, sentence)
+        if not (t.start <= w[0] < t.end) and not any(a <= w[0] < b for a, b in noted)
+    ]
     lines = []
     for start, word in unknown:
         side = "before" if start < t.start else "after"

@@ -29,6 +29,13 @@ _ARTICLE_THEN_NAME = re.compile(r"[^\W\d_]{1,3}[-‐‑][^\W\d_]")
 # English puts the province before its capital: "the Baghlan capital" is Pul-e Khumri.
 _CAPITAL_AFTER = frozenset({"capital"})
 _PASHTO_OBLIQUE = "ې"  # folded to ی like Persian's yeh, so only the post as written tells it
+# A distance to a place that only says where another lies ("в 60 км от Багдада", "à 40 km de Gao"):
+# its units, and the prepositions that stand before its number.
+DISTANCE_UNITS = frozenset(
+    "km kms kilometres kilometers kilometre kilometer miles mile км километрах километров километра "
+    "кілометрах кілометрів кілометри كم كلم كيلومتر كيلومترا كيلومترات کیلومتری کیلومتر کیلومتره".split()
+)
+DISTANCE_BEFORE = frozenset("в за у a à at some about around در على حوالي около близько".split())
 # A name that stands for a place, but not the one taken here ("governor of Sar-e Pul").
 REJECTED = Place(None, "", "", 0)
 
@@ -111,6 +118,11 @@ class PlaceFinder:
                 i = following
                 continue
             blocker = _blocker_at(words.tokens, i, walk.step, walk.blockers)
+            if blocker and walk.step < 0 and not found:
+                beyond = self._beyond_reference(walk, i)
+                if beyond is not None:
+                    i = beyond
+                    continue  # "Фаллуджа в 60 км от Багдада оказалась под контролем": on to Fallujah
             if blocker and not self._beside_centre(words.tokens, i):
                 _stop(words, walk.step, f"gap blocker '{blocker}'")
                 break
@@ -121,6 +133,31 @@ class PlaceFinder:
         if not found and gap > walk.max_gap:
             _stop(words, walk.step, f"gap too long (more than {walk.max_gap} words)")
         return found
+
+    def _beyond_reference(self, walk: Walk, i: int) -> int | None:
+        """Walking back past a place onto "near" or "60 km from" ending at token i: that place only
+        says where the place of the report lies, and the walk goes on before the nearness words, a
+        distance's number and unit, and the preposition before them. None when token i ends no
+        nearness words or no place name follows them."""
+        tokens = walk.words.tokens
+        before = self._before(tokens, i + 1)
+        near = next((n for n, group in _by_length(self.context.near) if before[len(before) - n :] in group), 0)
+        j = i - near
+        if not near and not (walk.inside(i - 1) and tokens[i - 1].text in DISTANCE_UNITS):
+            return None
+        k = i + 1
+        while k < len(tokens) and tokens[k].text in self.context.filler:
+            k += 1
+        names = [t.text for t in tokens[k : k + self.index.max_words]]
+        if not any(self.index.candidates(names[:n]) for n in range(len(names), 0, -1)):
+            return None
+        if not near:
+            j = i - 1
+        while walk.inside(j) and (tokens[j].text in DISTANCE_UNITS or tokens[j].text.isdigit()):
+            j -= 1
+        if walk.inside(j) and tokens[j].text in DISTANCE_BEFORE and j < i - 1:
+            j -= 1
+        return j if walk.inside(j) else None
 
     def _beside_centre(self, tokens: list[Token], i: int) -> bool:
         """Whether a region word at token i stands beside a centre word ("ولسوالۍ مرکز"): the town."""
