@@ -97,14 +97,10 @@ class PlaceFinder:
         referred = False  # "the capital" passed in this clause: it names the place, not what lies beyond
         while walk.inside(i) and gap <= walk.max_gap:
             if not found and self._clause_mark_stops(walk, i):
-                if walk.step > 0:
-                    _stop(words, walk.step, "a clause mark before any place")
-                    break  # "liberated, handing Moscow all of Luhansk": the place follows in the same clause
-                if referred and not self._heading_before(walk, i):
-                    _stop(words, walk.step, "'the city' opens the clause: it refers back")
-                    break  # "Ghani left the country, the capital is under Taliban rule"
-                if self.place_at(walk, i, quiet=True) is None:
-                    i = self._across_apposition(walk, i)
+                across = self._across_clause_mark(walk, i, referred)
+                if across is None:
+                    break
+                i = across
             span = self.place_at(walk, i)
             if span is not None and walk.step < 0 and _closed_locative(words.tokens, span[1], span[2]):
                 _stop(words, walk.step, "the place where it happened ('په X کې'), not what was taken")
@@ -118,7 +114,7 @@ class PlaceFinder:
                 i = following
                 continue
             blocker = _blocker_at(words.tokens, i, walk.step, walk.blockers)
-            if blocker and walk.step < 0 and not found:
+            if blocker and walk.step < 0:
                 beyond = self._beyond_reference(walk, i)
                 if beyond is not None:
                     i = beyond
@@ -134,6 +130,19 @@ class PlaceFinder:
             _stop(words, walk.step, f"gap too long (more than {walk.max_gap} words)")
         return found
 
+    def _across_clause_mark(self, walk: Walk, i: int, referred: bool) -> int | None:
+        """Where the walk goes on at a clause mark before any place (token i, or past an aside
+        walking back), or None when it stops there."""
+        if walk.step > 0:
+            _stop(walk.words, walk.step, "a clause mark before any place")
+            return None  # "liberated, handing Moscow all of Luhansk": the place follows in the same clause
+        if referred and not self._heading_before(walk, i):
+            _stop(walk.words, walk.step, "'the city' opens the clause: it refers back")
+            return None  # "Ghani left the country, the capital is under Taliban rule"
+        if self.place_at(walk, i, quiet=True) is None:
+            return self._across_apposition(walk, i)
+        return i
+
     def _beyond_reference(self, walk: Walk, i: int) -> int | None:
         """Walking back past a place onto "near" or "60 km from" ending at token i: that place only
         says where the place of the report lies, and the walk goes on before the nearness words, a
@@ -141,7 +150,7 @@ class PlaceFinder:
         nearness words or no place name follows them."""
         tokens = walk.words.tokens
         before = self._before(tokens, i + 1)
-        near = next((n for n, group in _by_length(self.context.near) if before[len(before) - n :] in group), 0)
+        near = next((n for n, phrases in _by_length(self.context.near) if before[-n:] in phrases), 0)
         j = i - near
         if not near and not (walk.inside(i - 1) and tokens[i - 1].text in DISTANCE_UNITS):
             return None
