@@ -202,3 +202,21 @@ def test_a_place_named_only_to_say_where_another_lies_is_not_the_one_reported(
     detect: Callable[..., list[Match]], text: str, geonameid: int | None
 ) -> None:
     assert [m.geonameid for m in detect(text)] == ([geonameid] if geonameid else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameid"),
+    [
+        ("Tikrit has fallen to IS fighters and is out of Baghdad's control, officials say.", 90150),
+        ("Tombouctou, dernière ville du Nord encore tenue par Bamako, est tombée à son tour.", 2449067),
+        ("Киркук перешёл под контроль Багдада: курдские отряды ушли без боя.", 94787),
+        ("Талибы взяли под контроль Кабул.", 1138958),
+        ("ЗСУ взяли під контроль Балаклію на Харківщині.", 712926),
+        ("Les talibans ont pris le contrôle de Kaboul.", 1138958),
+        ("طالبان کنترل کابل را به دست گرفتند", 1138958),
+    ],
+)
+def test_a_capital_holding_a_town_is_not_reported_taken_but_a_capital_taken_is(
+    detect: Callable[..., list[Match]], text: str, geonameid: int
+) -> None:
+    assert [m.geonameid for m in detect(text)] == [geonameid]

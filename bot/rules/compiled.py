@@ -91,6 +91,9 @@ class PlaceContext:
     # Right after a name: the government of that capital speaking ("Kyiv says"), not a place taken.
     speaking_after: frozenset[tuple[str, ...]] = frozenset()
     speaking_longest: int = 0
+    # Right before or after a name: the government of that place holding another ("Baghdad's control").
+    held_by_before: frozenset[tuple[str, ...]] = frozenset()
+    held_by_after: frozenset[tuple[str, ...]] = frozenset()
 
     def bare(self, word: str) -> str:
         """The word without an Arabic proclitic (و ب ل ف) when the bare word is a place word."""
@@ -108,7 +111,9 @@ class PlaceContext:
         after = tuples(words.region_after)
         capital_of = tuples(words.capital_of)
         speaking = tuples(words.speaking_after)
-        every = near | before | after | capital_of
+        held_before = tuples(words.held_by_before)
+        held_after = tuples(words.held_by_after)
+        every = near | before | after | capital_of | held_before
         return cls(
             near=near,
             region_before=before,
@@ -121,7 +126,9 @@ class PlaceContext:
             vocabulary=frozenset(w for t in every for w in t),
             centres=frozenset(w for p in words.centres for w in fold_phrase(p).split()),
             speaking_after=speaking,
-            speaking_longest=max((len(t) for t in speaking), default=0),
+            speaking_longest=max((len(t) for t in speaking | held_after), default=0),
+            held_by_before=held_before,
+            held_by_after=held_after,
         )
 
 

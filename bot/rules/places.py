@@ -36,6 +36,8 @@ DISTANCE_UNITS = frozenset(
     "кілометрах кілометрів кілометри كم كلم كيلومتر كيلومترا كيلومترات کیلومتری کیلومتر کیلومتره".split()
 )
 DISTANCE_BEFORE = frozenset("в за у a à at some about around در على حوالي около близько".split())
+# The last letters of a declined Russian or Ukrainian name in the genitive (Багдада, Києва, Москвы).
+_GENITIVE_ENDINGS = frozenset("аяиыії")
 # A name that stands for a place, but not the one taken here ("governor of Sar-e Pul").
 REJECTED = Place(None, "", "", 0)
 
@@ -287,9 +289,7 @@ class PlaceFinder:
             return None
         if spelling is Spelling.SOUNDED and not _one_name(words, lo, hi):
             return None  # "d'Alep : la" sounds like some town; words that are not one name never count
-        why = self._not_the_place(words.text, tokens, lo, hi)
-        if not why and any(i in words.actor_tokens for i in range(lo, hi + 1)):
-            why = "an actor's name ('Moscow claims', 'Syrian army'), not a place"
+        why = self._why_not(words, lo, hi, spelling)
         if why:
             self._note(words, lo, hi, place.name, quiet, False, why)
             return REJECTED
@@ -377,6 +377,30 @@ class PlaceFinder:
             return False
         spoken = tuple(t.text for t in tokens[hi + 1 : hi + 1 + ctx.speaking_longest])
         return any(spoken[: len(p)] == p for p in ctx.speaking_after)
+
+    def _why_not(self, words: PostWords, lo: int, hi: int, spelling: Spelling) -> str:
+        """Why a name that names a place stands for something else here, or ""."""
+        why = self._not_the_place(words.text, words.tokens, lo, hi)
+        if not why and self._holding(words.tokens, lo, hi, spelling):
+            why = "a government holding a place ('Baghdad's control', 'aux mains de Kiev'), not a place taken"
+        if not why and any(i in words.actor_tokens for i in range(lo, hi + 1)):
+            why = "an actor's name ('Moscow claims', 'Syrian army'), not a place"
+        return why
+
+    def _holding(self, tokens: list[Token], lo: int, hi: int, spelling: Spelling) -> bool:
+        """Whether the name at tokens lo..hi stands for the government that holds a place: right after
+        "under the control of", "aux mains de", "به دست" (in Russian and Ukrainian only in the genitive:
+        "под контроль Багдада" is Baghdad's control, "под контроль Киев" and "під контроль Балаклію" a
+        place taken), or right before "'s control", "لاس ته"."""
+        ctx = self.context
+        after = tuple(t.text for t in tokens[hi + 1 : hi + 1 + ctx.speaking_longest])
+        if any(after[: len(p)] == p for p in ctx.held_by_after):
+            return True
+        if "\u0400" <= tokens[lo].text[:1] <= "\u04ff":
+            genitive = spelling is Spelling.DECLINED and tokens[hi].text[-1:] in _GENITIVE_ENDINGS
+            if not genitive:
+                return False  # "під контроль Балаклію", "под контроль Киев": the place taken
+        return _ends_with_any(self._before(tokens, lo), ctx.held_by_before)
 
     def _not_the_place(self, text: str, tokens: list[Token], lo: int, hi: int) -> str:
         """'near Kunduz', 'outskirts of the city of Kunduz', 'Kunduz province', 'ولایت بلخ': why not.

@@ -178,6 +178,18 @@ class PlaceWords(Strict):
             " 'وكييف تعلن', 'Ереван пока не комментирует'), not for a place taken"
         ),
     )
+    held_by_before: list[Phrase] = Field(
+        default_factory=list,
+        description=(
+            "Right before a name: the name stands for the government holding a place ('under the"
+            " control of Baghdad', 'aux mains de Kiev', 'به دست کی‌یف'), not for a place taken;"
+            " in Russian and Ukrainian only a declined name ('под контроль Багдада', not '… Киев')"
+        ),
+    )
+    held_by_after: list[Phrase] = Field(
+        default_factory=list,
+        description="Right after a name: the same ('Baghdad's control', 'د کابل لاس ته')",
+    )
     capital_of: list[Phrase] = Field(
         default_factory=list,
         description=(
