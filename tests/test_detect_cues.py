@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.rules import Match
+from bot.posts import Post
+from bot.rules import Detector, Match
 
 
 @pytest.mark.parametrize(
@@ -96,3 +97,22 @@ def test_captures_near_a_town_are_not_the_town_falling(detect: Callable[..., lis
 def test_a_cue_in_another_sentence_does_not_cancel(detect: Callable[..., list[Match]]) -> None:
     matches = detect("Officials had said Kunduz could hold. Now Kunduz has fallen to the Taliban.")
     assert [m.geonameid for m in matches] == [1135689]
+
+
+@pytest.mark.parametrize(
+    ("text", "fallen"),
+    [
+        (
+            "Les forces karennies sont entrées dans Loikaw ; des milliers d'habitants ont fui vers Demoso.",
+            False,
+        ),
+        ("Rebels entered Kunduz overnight and thousands of residents fled toward the border.", False),
+        ("Rebels entered Kunduz overnight; government troops fled to the airport.", True),
+    ],
+)
+def test_civilians_fleeing_do_not_make_an_entry_a_fall_but_its_defenders_leaving_do(
+    detector: Detector, text: str, fallen: bool
+) -> None:
+    phrases = Detector(detector.compiled, without_reader=True)  # the reader weighs such posts by itself
+    post = Post.model_validate({"id": "t1", "text": text, "created_at": "2024-05-01T10:00:00Z"})
+    assert any(m.rule == "city-fallen" for m in phrases.detect(post)) is fallen

@@ -220,3 +220,28 @@ def test_a_capital_holding_a_town_is_not_reported_taken_but_a_capital_taken_is(
     detect: Callable[..., list[Match]], text: str, geonameid: int
 ) -> None:
     assert [m.geonameid for m in detect(text)] == [geonameid]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a dash between two towns is a road or a front line, not a town taken
+        ("Talibs took Ghazni at dawn. The Kabul — Kandahar highway is now under their control.", [1141269]),
+        # ... but a dash before another name of the same town is that town
+        ("Guerassimov assure que Pokrovsk - Krasnoarmeïsk pour Moscou - est entièrement tombée.", [704422]),
+        # a distance before a name places something else
+        ("A market village some 20 km above Goma is now held by M23 fighters.", []),
+        # a province's capital named after "the capital of the province"
+        ("Фарьяб: столица провинции Меймене перешла к талибам без боя.", [1133453]),
+        # an aside after a name the gazetteer does not know: the town inside the aside was not taken
+        ("Qalat-e Nowzad, a small district of Herat near Islam Qala, fell to the Taliban overnight.", []),
+    ],
+)
+def test_roads_distances_and_asides_do_not_put_the_report_on_the_wrong_town(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+def test_an_arabic_plural_verb_is_never_a_town_by_its_sound(detector: Detector) -> None:
+    assert detector.compiled.places.candidates(["انتزعوا"]) is None

@@ -24,7 +24,17 @@ from bot.rules.language import detect_language
 from bot.rules.match import Match
 from bot.rules.places import APPOSITION_MAX_WORDS, PlaceFinder, PlaceSpan, PostWords, Walk
 from bot.rules.reader import Reader, candidate_features, load_reader
-from bot.rules.scan import DENIAL, QUOTE_MARKS, Hit, Scan, cancel_reason, partial_reason, reads_author, scan
+from bot.rules.scan import (
+    DENIAL,
+    QUOTE_MARKS,
+    CueHit,
+    Hit,
+    Scan,
+    cancel_reason,
+    partial_reason,
+    reads_author,
+    scan,
+)
 from bot.rules.text import (
     PASHTO_LETTERS,
     RUSSIAN_LETTERS,
@@ -302,7 +312,9 @@ class Detector:
             and not _FLAG.intersection(c.cue.phrase.split())
         )
         readings: list[list[PlaceSpan]] = []
-        left = {c.cue.rule for c in r.found.cues if c.cue.family == LEAVING}
+        left = {
+            c.cue.rule for c in r.found.cues if c.cue.family == LEAVING and not _civilians_left(r.folded, c)
+        }
         named: list[PlaceSpan] = []  # places earlier triggers speak of: what 'the city' refers back to
         for n, hit in enumerate(r.found.triggers):
             if trace is not None:
@@ -622,6 +634,26 @@ def _nearest_reading(hits: list[Hit], readings: list[list[PlaceSpan]]) -> dict[t
 
 
 # Leaving cues that say a new flag is up: the side named before them took the place.
+# People who flee a town that is not theirs to hold: "thousands of residents fled" says nothing of its
+# defenders ("les forces sont entrées dans la ville … des milliers d'habitants ont fui").
+_CIVILIANS = frozenset(
+    fold(word)
+    for word in "residents civilians families people inhabitants thousands "
+    "habitants civils familles population "
+    "жители мирные беженцы люди семьи мешканці жителі цивільні люди родини біженці "
+    "سكان السكان المدنيون المدنيين الأهالي الاهالي الآلاف العائلات النازحين النازحون "
+    "مردم غیرنظامیان ساکنان خانواده آوارگان خلک اوسېدونکي کورنۍ".split()
+)
+
+
+def _civilians_left(folded: str, cue: CueHit) -> bool:
+    """Whether civilians are who a leaving cue says left: named in the three words before it or,
+    as Arabic puts the verb first, the two after."""
+    before = TOKEN.findall(folded[max(0, cue.start - 60) : cue.start])[-3:]
+    after = TOKEN.findall(folded[cue.end : cue.end + 40])[:2]
+    return not _CIVILIANS.isdisjoint(before + after)
+
+
 _FLAG = frozenset({"flag", "flags", "флаг", "флаги", "прапор", "прапори", "drapeau"})
 # Before a phrase that refers back ("بعد سقوطها", "منذ استعادتها"): the taking is background.
 _SINCE = frozenset({"after", "since", "apres", "depuis", "بعد", "منذ", "после", "с", "після", "з", "از"})

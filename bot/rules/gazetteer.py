@@ -71,6 +71,9 @@ _ADJECTIVE_ENDINGS = tuple(
     for ending in "ий ие их ого ому им ими ой ое ая ую ій і ої ою ім".split()
 )
 _ARABIC_PROCLITICS = "وبلف"
+# The ending of an Arabic past or imperative verb in the plural ("سيطروا", "انتزعوا"): a word spelling a
+# town only by its sound does not end so.
+_ARABIC_VERB_PLURAL = "وا"
 # Letters Russian and Ukrainian write differently for one sound in a foreign name (и/і/ы, е/є/э;
 # the soft and hard signs come and go): read alike in declined forms.
 _ONE_SPELLING = str.maketrans(
@@ -145,8 +148,11 @@ class PlaceIndex:
         """The places whose sound key these words share, in the part of their script, or None."""
         if not self.sounds:
             return None
+        script = script_of(words[0])
+        if script == "arabic" and words[-1].endswith(_ARABIC_VERB_PLURAL):
+            return None  # "انتزعوا" (they wrested) shares a key with Najaf: a verb, never a name
         keys = _lookup_keys(tuple(words), tuple(stemmed))
-        part = SOUND_PARTS.get(script_of(words[0]), "")
+        part = SOUND_PARTS.get(script, "")
         hit = next((self.sounds[part + k] for k in keys if part + k in self.sounds), None)
         if hit is None or len(hit) == 1:
             return hit

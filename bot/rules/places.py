@@ -36,6 +36,9 @@ DISTANCE_UNITS = frozenset(
     "кілометрах кілометрів кілометри كم كلم كيلومتر كيلومترا كيلومترات کیلومتری کیلومتر کیلومتره".split()
 )
 DISTANCE_BEFORE = frozenset("в за у a à at some about around در على حوالي около близько".split())
+_UNKNOWN_BEFORE_ASIDE = -1  # an aside between clause marks, after a name the index does not know
+# Between the two ends of a road or a front line: "Кабул — Кандагар", "Sanaa–Taiz", "Goma-Sake".
+_ROUTE_DASHES = frozenset({"-", "–", "—", "‐", "‑"})
 # The last letters of a declined Russian or Ukrainian name in the genitive (Багдада, Києва, Москвы).
 _GENITIVE_ENDINGS = frozenset("аяиыії")
 # A name that stands for a place, but not the one taken here ("governor of Sar-e Pul").
@@ -65,6 +68,8 @@ class PostWords:
         if i <= 0 or i >= len(self.tokens):
             return False
         between = self.text[self.tokens[i - 1].end : self.tokens[i].start]
+        if between in (",", ".") and self.tokens[i - 1].text.isdigit() and self.tokens[i].text.isdigit():
+            return False  # "300,000 people": one number
         if any(ch in CLAUSE_MARKS or ch in _CLOSING_MARKS for ch in between):
             return True
         return "-" in between and between != "-"  # a spaced dash, not the hyphen inside Mazar-i-Sharif
@@ -142,7 +147,13 @@ class PlaceFinder:
             _stop(walk.words, walk.step, "'the city' opens the clause: it refers back")
             return None  # "Ghani left the country, the capital is under Taliban rule"
         if self.place_at(walk, i, quiet=True) is None:
-            return self._across_apposition(walk, i)
+            across = self._across_apposition(walk, i)
+            if across == _UNKNOWN_BEFORE_ASIDE:
+                _stop(
+                    walk.words, walk.step, "an aside after a name not known: what it names is not the place"
+                )
+                return None  # "کهسان، ولسوالی مرزی هرات که بندر اسلام‌قلعه در آن است، … خارج شد"
+            return across
         return i
 
     def _beyond_reference(self, walk: Walk, i: int) -> int | None:
@@ -217,7 +228,7 @@ class PlaceFinder:
                 k = j - 1
                 while walk.inside(k - 1) and walk.words.tokens[k].text in self.context.filler:
                     k -= 1  # "Maimana city, which held out for weeks, fell"
-                return k if self.place_at(walk, k, quiet=True) is not None else i
+                return k if self.place_at(walk, k, quiet=True) is not None else _UNKNOWN_BEFORE_ASIDE
         return i
 
     def _next_in_list(self, walk: Walk, lo: int, hi: int) -> int | None:
@@ -381,11 +392,39 @@ class PlaceFinder:
     def _why_not(self, words: PostWords, lo: int, hi: int, spelling: Spelling) -> str:
         """Why a name that names a place stands for something else here, or ""."""
         why = self._not_the_place(words.text, words.tokens, lo, hi)
+        if not why and self._route_end(words, lo, hi):
+            why = "one end of a route ('the Kabul–Kandahar highway', 'طريق صنعاء–تعز'), not a place taken"
         if not why and self._holding(words.tokens, lo, hi, spelling):
             why = "a government holding a place ('Baghdad's control', 'aux mains de Kiev'), not a place taken"
         if not why and any(i in words.actor_tokens for i in range(lo, hi + 1)):
             why = "an actor's name ('Moscow claims', 'Syrian army'), not a place"
         return why
+
+    def _route_end(self, words: PostWords, lo: int, hi: int) -> bool:
+        """Whether a dash joins the name at tokens lo..hi to the name of another place, as the ends of a
+        road or a front line are written ("Кабул — Кандагар", "Sanaa–Taiz"); not to another name of the
+        same place ("Pokrovsk - Krasnoarmeïsk dans la nomenclature russe") nor to a word in lower case
+        ("Балаклія — українська!"). A hyphen inside one name (Mazar-i-Sharif) never gets here: the
+        longest name is read first."""
+        tokens, text = words.tokens, words.text
+        own = self.index.candidates([t.text for t in tokens[lo : hi + 1]])
+        if own is None:
+            return False
+        n = self.index.max_words
+        if hi + 1 < len(tokens) and text[tokens[hi].end : tokens[hi + 1].start].strip() in _ROUTE_DASHES:
+            spans = [(hi + 1, hi + k) for k in range(min(n, len(tokens) - hi - 1), 0, -1)]
+        elif lo > 0 and text[tokens[lo - 1].end : tokens[lo].start].strip() in _ROUTE_DASHES:
+            spans = [(lo - k, lo - 1) for k in range(min(n, lo), 0, -1)]
+        else:
+            return False
+        for a, b in spans:
+            other = self.index.candidates([t.text for t in tokens[a : b + 1]])
+            if other is None:
+                continue
+            first = text[tokens[a].start]
+            capitalised = first.isupper() or first.lower() == first.upper()  # Arabic script has no case
+            return capitalised and set(own[0]).isdisjoint(other[0])
+        return False
 
     def _holding(self, tokens: list[Token], lo: int, hi: int, spelling: Spelling) -> bool:
         """Whether the name at tokens lo..hi stands for the government that holds a place: right after
@@ -419,9 +458,12 @@ class PlaceFinder:
         right_before = self._before(tokens, lo)
         for n, group in _by_length(ctx.region_before):
             if n <= len(right_before) and right_before[len(right_before) - n :] in group:
-                if lo - n - 1 >= 0 and tokens[lo - n - 1].text in ctx.centres:
-                    break
+                head = tokens[lo - n - 1].text if lo - n - 1 >= 0 else ""
+                if head in ctx.centres or (head,) in ctx.capital_of:
+                    break  # "столица провинции Меймене": the province's capital, named
                 return "a region word before the name (the province, not the city)"
+        if any(tokens[j].text in DISTANCE_UNITS for j in (lo - 1, lo - 2) if j >= 0):
+            return "a distance from the name ('20 km above Goma'): where another place lies"
         end = lo  # the near-phrase must end right before `end`, after skipping filler words
         for _ in range(4):
             before = self._before(tokens, end)
