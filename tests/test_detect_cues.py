@@ -116,3 +116,8 @@ def test_civilians_fleeing_do_not_make_an_entry_a_fall_but_its_defenders_leaving
     phrases = Detector(detector.compiled, without_reader=True)  # the reader weighs such posts by itself
     post = Post.model_validate({"id": "t1", "text": text, "created_at": "2024-05-01T10:00:00Z"})
     assert any(m.rule == "city-fallen" for m in phrases.detect(post)) is fallen
+
+
+def test_a_fall_that_a_book_or_a_film_is_about_is_not_news(detect: Callable[..., list[Match]]) -> None:
+    text = "Ce soir à l'affiche : « La Chute de Mossoul », documentaire sur l'été 2014 vu par ses habitants."
+    assert detect(text) == []

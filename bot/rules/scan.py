@@ -18,6 +18,13 @@ PARTIAL = "partial"
 # A past cue ending in "after" ("months after", "un an après") that follows the trigger dates an earlier
 # event the report measures from, not the report (folded).
 _AFTER = frozenset({"after", "apres", "بعد", "после", "після", "پس", "وروسته"})
+# A book or a film, wherever it stands in the sentence, makes a fall its subject, not the news: a past
+# cue of these words is never background in a later clause.
+_WORKS = frozenset(
+    fold(w)
+    for w in "book documentary film novel livre documentaire roman книга фильм фільм".split()
+    + "كتاب فيلم مستند کتاب فیلم".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +286,8 @@ def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) 
             return True  # "پس از بیرون راندن دیگر گروه‌ها": what was done before the report, not a plan
         return hit.withdrawal and cue.start >= hit.end  # "retrait de X face à la menace": why they left
     if family == PAST and cue.start >= hit.end:
+        if fold(text[cue.start : cue.end]) in _WORKS:
+            return False  # "« La Chute de Raqqa », documentaire sur …": the fall is a work's subject
         if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
             return True  # "liberated from ISIS seven months after it was lost": the loss is earlier
         return cue.start >= clause[0][1]
