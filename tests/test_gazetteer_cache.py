@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.rules import gazetteer
+from bot.rules.aliases import ALIASES_PATH, load_aliases
 from bot.rules.gazetteer import Place, PlaceIndex, place_index
 from bot.rules.schema import Gazetteer
 
@@ -150,3 +151,15 @@ def test_the_cache_file_appears_only_complete_and_a_failed_write_leaves_nothing(
     monkeypatch.setattr(os, "fsync", no_space)
     assert place_index(CONFIG) == tiny_index()
     assert list(cache_dir.iterdir()) == [], "a failed write left a file behind"
+
+
+def test_a_place_listed_twice_in_the_alias_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    aliases = tmp_path / "aliases.yaml"
+    listed_twice = "places:\n  1133616: [Mazar]\n  1135689: [Kondoz]\n  1133616: [Mazār]\n"
+    aliases.write_text(listed_twice, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"aliases.yaml:4: '1133616' is listed twice"):
+        load_aliases(aliases)
+
+
+def test_the_bundled_alias_file_lists_each_place_once() -> None:
+    assert load_aliases(ALIASES_PATH).places

@@ -29,10 +29,25 @@ class AliasFile(BaseModel):
     countries: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys without a word; here the second is an error, as one
+    place listed twice would lose the first list of names."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise ValueError(f"{self.name}:{line}: '{key}' is listed twice; merge the two lists")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 @cache
 def load_aliases(path: Path = ALIASES_PATH) -> AliasFile:
     with path.open(encoding="utf-8") as fh:
-        return AliasFile.model_validate(yaml.safe_load(fh) or {})
+        return AliasFile.model_validate(yaml.load(fh, Loader=_UniqueKeys) or {})
 
 
 def aliases_digest(path: Path = ALIASES_PATH) -> str:
