@@ -41,9 +41,8 @@ async def test_rules_edits_take_effect_while_running_and_broken_edits_are_report
             assert telegram.messages_to(READER) == []
 
             text = rules.read_text(encoding="utf-8")
-            edited = text.replace(
-                'en: ["<seize> {place}",', 'en: ["{place} has gone quiet", "<seize> {place}",'
-            )
+            head, rule, rest = text.partition("- id: city-fallen")
+            edited = head + rule + rest.replace('en: ["', 'en: ["{place} has gone quiet", "', 1)
             assert edited != text, "the bundled city-fallen rule's English triggers moved: update this test"
             rules.write_text(edited, encoding="utf-8")
             await eventually(
