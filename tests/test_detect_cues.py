@@ -121,3 +121,19 @@ def test_civilians_fleeing_do_not_make_an_entry_a_fall_but_its_defenders_leaving
 def test_a_fall_that_a_book_or_a_film_is_about_is_not_news(detect: Callable[..., list[Match]]) -> None:
     text = "Ce soir à l'affiche : « La Chute de Mossoul », documentaire sur l'été 2014 vu par ses habitants."
     assert detect(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "geonameids"),
+    [
+        ("Урядові сили за підтримки коаліції повністю відбили Аден у хуситів.", [415189]),
+        ("Сили оборони відбили Куп'янськ після тижня боїв.", [703656]),
+        ("ВСУ отбили Купянск, сообщает Генштаб.", [703656]),
+        ("ЗСУ відбили штурм Куп'янська, ворог відступив.", []),
+        ("ВСУ отбили атаку на Купянск.", []),
+    ],
+)
+def test_a_town_taken_back_is_reported_but_an_attack_repelled_is_not(
+    detect: Callable[..., list[Match]], text: str, geonameids: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == geonameids

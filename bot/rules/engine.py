@@ -31,6 +31,7 @@ from bot.rules.scan import (
     Hit,
     Scan,
     cancel_reason,
+    owns,
     partial_reason,
     reads_author,
     scan,
@@ -390,6 +391,9 @@ class Detector:
             )
             if partial:
                 why = partial
+                continue
+            if span.gap and any(owns(hit, cue) for cue in found.cues):
+                why = "a verb that also denies ('відбили атаку'): its place must follow it right away"
                 continue
             if hit.withdrawal and span.first > 0 and words.tokens[span.first - 1].text in DESTINATION_WORDS:
                 why = "the place the holders withdrew to, not from"  # "retreated to Hayratan"

@@ -261,7 +261,7 @@ def cancel_reason(
         if cue.cue.family in (PARTIAL, LEAVING):
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
-            if _elsewhere(cue, hit, text, clause):
+            if _elsewhere(cue, hit, text, clause) or owns(hit, cue):
                 continue
             return Cancel(
                 cue.cue.family, f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
@@ -272,6 +272,13 @@ def cancel_reason(
         if earlier:
             return Cancel(YEAR, f"the year {earlier[0]} in the same clause is before the post's ({year})")
     return None
+
+
+def owns(hit: Hit, cue: CueHit) -> bool:
+    """Whether a denial cue is the trigger's own verb: "відбили атаку" (repelled an attack) denies,
+    "відбили Аден" (took Aden back) reports; the engine takes such a trigger's place only right after
+    the verb (bot/rules/engine.py)."""
+    return cue.cue.family == DENIAL and cue.start == hit.start and cue.end <= hit.end
 
 
 def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) -> bool:
