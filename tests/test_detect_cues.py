@@ -137,3 +137,17 @@ def test_a_town_taken_back_is_reported_but_an_attack_repelled_is_not(
     detect: Callable[..., list[Match]], text: str, geonameids: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == geonameids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les forces irakiennes ont reconquis toute la rive est de Mossoul ; la vieille ville tient encore.",
+        "Падение Кандагара — вопрос дней, говорят источники в силовых структурах.",
+        "الجيش يستعيد القصر الجمهوري وسط الخرطوم وتتواصل الاشتباكات في محيط الوزارات",
+    ],
+)
+def test_a_bank_a_palace_or_a_fall_days_away_is_not_a_town_taken(
+    detect: Callable[..., list[Match]], text: str
+) -> None:
+    assert [m for m in detect(text) if m.rule == "city-fallen"] == []

@@ -245,3 +245,24 @@ def test_roads_distances_and_asides_do_not_put_the_report_on_the_wrong_town(
 
 def test_an_arabic_plural_verb_is_never_a_town_by_its_sound(detector: Detector) -> None:
     assert detector.compiled.places.candidates(["انتزعوا"]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a thing named after a town is not the town
+        ("Kupiansk is Ukrainian again: the rail hub that fed Russia's Izium group is back.", [703656]),
+        # a country's or a province's name is no town elsewhere
+        ("Повстанцы заняли Гао: крупнейший город на севере Мали теперь в их руках.", [2457163]),
+        ("Силы Тыграя заняли Мэкэле после ухода федеральной армии.", [331180]),
+        # "the administrative centre of <province>" is its capital
+        ("Войска ушли из административного центра Баглана почти без боя.", [1130490]),
+        # an everyday word names a town only beside a region or town word
+        ("طالبانو د هلمند د سنګین ولسوالۍ مرکز ونیو او حکومتي ځواکونه ووتل", [1127547]),
+        ("درگیری‌های سنگین در اطراف شهر ادامه دارد و طالبان پیشروی کردند", []),
+    ],
+)
+def test_things_countries_provinces_and_everyday_words_are_read_as_the_right_place(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected

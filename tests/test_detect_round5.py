@@ -20,7 +20,8 @@ def fallen(detector: Detector, text: str) -> set[str]:
         ("Forces entered Kunduz and took full control of it.", {"Kunduz"}),
         ("الفصائل تدخل حمص وتعلن تحريرها من قوات النظام", {"Homs"}),
         # 'the capital of' a region we do not know names no town
-        ("Армия взяла столицу Тыграя без боя.", set()),
+        ("Армия взяла столицу Оромии без боя.", set()),
+        ("Армия взяла столицу Тыграя без боя.", {"Mek'ele"}),  # a region the alias file knows: its capital
         # a verb and its preposition with the driven-out side between them
         ("Сирийская армия выбила ИГ из Пальмиры.", {"Tadmur"}),
         # a share in per cent is partial control

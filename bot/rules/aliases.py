@@ -25,6 +25,9 @@ class AliasFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     places: dict[int, list[str]] = Field(default_factory=dict)
+    # Names that are everyday words ("سنگین", heavy), read as the place only beside a region, centre
+    # or town word ("د سنګین ولسوالۍ مرکز", "مرکز ولسوالی سنگین", "شهرک سنگین").
+    beside_region: dict[int, list[str]] = Field(default_factory=dict)
     provinces: list[Province] = Field(default_factory=list)
     countries: dict[str, list[str]] = Field(default_factory=dict)
 

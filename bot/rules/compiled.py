@@ -94,6 +94,8 @@ class PlaceContext:
     # Right before or after a name: the government of that place holding another ("Baghdad's control").
     held_by_before: frozenset[tuple[str, ...]] = frozenset()
     held_by_after: frozenset[tuple[str, ...]] = frozenset()
+    # Right after a name: a thing named after the place ("the Izium group"), not the place.
+    thing_after: frozenset[tuple[str, ...]] = frozenset()
 
     def bare(self, word: str) -> str:
         """The word without an Arabic proclitic (و ب ل ف) when the bare word is a place word."""
@@ -113,7 +115,8 @@ class PlaceContext:
         speaking = tuples(words.speaking_after)
         held_before = tuples(words.held_by_before)
         held_after = tuples(words.held_by_after)
-        every = near | before | after | capital_of | held_before
+        thing = tuples(words.thing_after)
+        every = near | before | after | capital_of | held_before | thing
         return cls(
             near=near,
             region_before=before,
@@ -129,6 +132,7 @@ class PlaceContext:
             speaking_longest=max((len(t) for t in speaking | held_after), default=0),
             held_by_before=held_before,
             held_by_after=held_after,
+            thing_after=thing,
         )
 
 

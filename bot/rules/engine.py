@@ -18,6 +18,7 @@ from itertools import pairwise
 
 from bot.posts import Post
 from bot.rules.actors import ActorMention, actor_for
+from bot.rules.aliases import load_aliases
 from bot.rules.compiled import LEAVING, SHARED, CompiledRules
 from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
@@ -122,7 +123,7 @@ class Detector:
     ) -> None:
         self.compiled = compiled
         self._now = now
-        self._finder = PlaceFinder(compiled.places, compiled.context)
+        self._finder = PlaceFinder(compiled.places, compiled.context, load_aliases().beside_region)
         # The rules that let the second reader veto and add matches (rules.yaml `reader:`), by index.
         self._read_again = {n: r.rule.reader for n, r in enumerate(compiled.rules) if r.rule.reader}
         if without_reader or not self._read_again:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from bot.rules.compiled import PlaceContext
 from bot.rules.gazetteer import Place, PlaceIndex, Spelling
-from bot.rules.text import CLAUSE_MARKS, Token
+from bot.rules.text import CLAUSE_MARKS, Token, fold_phrase
 from bot.rules.trace import Trace
 
 # The longest aside walked over back to a place: "X, the country's fourth largest city and ..., fell".
@@ -89,9 +89,23 @@ class Walk:
 
 
 class PlaceFinder:
-    def __init__(self, index: PlaceIndex, context: PlaceContext) -> None:
+    def __init__(self, index: PlaceIndex, context: PlaceContext, beside_region: dict[int, list[str]]) -> None:
         self.index = index
         self.context = context
+        where = {place.geonameid: n for n, place in enumerate(index.places)}
+        # folded everyday-word name -> index of its place, read only beside a region or town word
+        self._beside_region = {
+            tuple(fold_phrase(name).split(" ")): where[gid]
+            for gid, names in beside_region.items()
+            if gid in where
+            for name in names
+        }
+        ctx = context
+        self._region_words = (
+            frozenset(p[0] for p in ctx.region_before | ctx.region_after if len(p) == 1)
+            | ctx.centres
+            | ctx.references
+        )
 
     def walk(self, walk: Walk, i: int) -> list[PlaceSpan]:
         """Places met walking from token i until the gap, a blocker or the sentence ends.
@@ -273,9 +287,7 @@ class PlaceFinder:
             if after_capital or capital_after or self._region_centre(tokens, lo, hi):
                 self._note(words, lo, hi, capital.name, quiet, True, "the capital of the province named")
                 return capital
-        found = self.index.candidates(names)
-        if found is None and words.text[tokens[hi].end - 1] == _PASHTO_OBLIQUE:
-            found = self._pashto_direct(names, after_of=lo > 0 and tokens[lo - 1].text == "د")
+        found = self._lookup(words, lo, hi, names)
         if found is None:
             return None
         if capital is None:
@@ -290,6 +302,18 @@ class PlaceFinder:
             return None
         candidates, spelling = found
         place = self._preferred(candidates, words.countries)
+        country = self.index.countries.get(" ".join(names)) or (capital.country if capital else None)
+        if country is not None and place.country != country:  # "Силы Тыграя": Tigray, not Tigre
+            self._note(
+                words,
+                lo,
+                hi,
+                place.name,
+                quiet,
+                False,
+                "a country's or province's name ('на севере Мали'), not a town",
+            )
+            return None
         lower = words.text[tokens[lo].start].islower()
         everyday = " ".join(names) in self.index.needs_capital
         refs = self.context.references  # "the port city": a word describing the city, not Port City
@@ -306,6 +330,28 @@ class PlaceFinder:
             return REJECTED
         self._note(words, lo, hi, place.name, quiet, True, "matched")
         return place
+
+    def _lookup(
+        self, words: PostWords, lo: int, hi: int, names: list[str]
+    ) -> tuple[tuple[int, ...], Spelling] | None:
+        """The places these words name as the index spells them, in Pashto's oblique case, or as an
+        everyday word beside a region word."""
+        tokens = words.tokens
+        found = self.index.candidates(names)
+        if found is None and words.text[tokens[hi].end - 1] == _PASHTO_OBLIQUE:
+            found = self._pashto_direct(names, after_of=lo > 0 and tokens[lo - 1].text == "د")
+        return found if found is not None else self._named_beside_region(tokens, lo, hi, names)
+
+    def _named_beside_region(
+        self, tokens: list[Token], lo: int, hi: int, names: list[str]
+    ) -> tuple[tuple[int, ...], Spelling] | None:
+        """A town whose name is an everyday word, named beside a region, centre or town word
+        (aliases.yaml `beside_region`: "د سنګین ولسوالۍ مرکز" is Sangin, "جنگ سنگین" heavy fighting)."""
+        idx = self._beside_region.get(tuple(names))
+        if idx is None:
+            return None
+        around = {tokens[j].text for j in (lo - 1, hi + 1) if 0 <= j < len(tokens)}
+        return ((idx,), Spelling.WRITTEN) if around & self._region_words else None
 
     def _pashto_direct(self, names: list[str], after_of: bool) -> tuple[tuple[int, ...], Spelling] | None:
         """A name in Pashto's oblique case ("د رقې ښار"): ې stands for the ه or ا the index writes
@@ -446,15 +492,9 @@ class PlaceFinder:
         A region word beside a centre word names the town ("د سنګین ولسوالۍ مرکز", "X district centre",
         "مرکز ولسوالی X"): the district's centre is the town of its name."""
         ctx = self.context
-        after = tuple(ctx.bare(t.text) for t in tokens[hi + 1 : hi + 1 + ctx.longest])
-        for p in ctx.region_after:
-            if after[: len(p)] == p:
-                centre = hi + 1 + len(p)
-                if centre < len(tokens) and tokens[centre].text in ctx.centres:
-                    break
-                return "a region word after the name (the province, not the city)"
-        if self._speaking(text, tokens, hi):
-            return "a government speaking ('Kyiv says'), not a place taken"
+        why = self._what_follows(text, tokens, hi)
+        if why:
+            return why
         right_before = self._before(tokens, lo)
         for n, group in _by_length(ctx.region_before):
             if n <= len(right_before) and right_before[len(right_before) - n :] in group:
@@ -472,6 +512,23 @@ class PlaceFinder:
             if end == 0 or tokens[end - 1].text not in ctx.filler:
                 return ""
             end -= 1
+        return ""
+
+    def _what_follows(self, text: str, tokens: list[Token], hi: int) -> str:
+        """Why the words after a name say it is not the place taken (a region word, a government
+        speaking, a thing named after it), or ""."""
+        ctx = self.context
+        after = tuple(ctx.bare(t.text) for t in tokens[hi + 1 : hi + 1 + ctx.longest])
+        for p in ctx.region_after:
+            if after[: len(p)] == p:
+                centre = hi + 1 + len(p)
+                if centre < len(tokens) and tokens[centre].text in ctx.centres:
+                    break
+                return "a region word after the name (the province, not the city)"
+        if self._speaking(text, tokens, hi):
+            return "a government speaking ('Kyiv says'), not a place taken"
+        if any(after[: len(p)] == p for p in ctx.thing_after):
+            return "a thing named after the place ('the Izium group', 'the Kupiansk road'), not the place"
         return ""
 
     @staticmethod

@@ -178,6 +178,13 @@ class PlaceWords(Strict):
             " 'وكييف تعلن', 'Ереван пока не комментирует'), not for a place taken"
         ),
     )
+    thing_after: list[Phrase] = Field(
+        default_factory=list,
+        description=(
+            "Right after a name: a thing named after the place ('Russia's Izium group', 'the Kupiansk"
+            " road', 'the Bakhmut direction'), not the place"
+        ),
+    )
     held_by_before: list[Phrase] = Field(
         default_factory=list,
         description=(
