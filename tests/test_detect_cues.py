@@ -151,3 +151,18 @@ def test_a_bank_a_palace_or_a_fall_days_away_is_not_a_town_taken(
     detect: Callable[..., list[Match]], text: str
 ) -> None:
     assert [m for m in detect(text) if m.rule == "city-fallen"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Police in Mazar-i-Sharif seized 300 kg of opium hidden in a fuel truck.", []),
+        ("Yémen : les rebelles houthis tiennent désormais Amran, au nord de la capitale.", [78428]),
+        ("الرستن خرجت من يد النظام ومقاتلو المعارضة يتجولون في شوارعها منذ الصباح", [172946]),
+        ("داعش بیش از یک‌سوم کوبانی را در اختیار گرفت و مدافعان کرد مقاومت می‌کنند", []),
+    ],
+)
+def test_drugs_seized_and_a_third_held_are_no_report_but_a_town_now_held_is(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected

@@ -266,3 +266,22 @@ def test_things_countries_provinces_and_everyday_words_are_read_as_the_right_pla
     detect: Callable[..., list[Match]], text: str, expected: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "after X" names the town before the one reported
+        ("Tall Rifaat too, after Aleppo: Kurdish fighters have lost Tall Rifaat to the rebels.", [163476]),
+        # a town beside a near word is passed over by the reader as by the phrases
+        ("ВС РФ выбили ВСУ из сёл Ольгинка и Зелёное Поле южнее Великой Новосёлки.", []),
+        # an airbase named after a town is not the town
+        ("Повстанцы овладели авиабазой Кувейрис к востоку от Алеппо.", []),
+        # hills that overlook a town are not the town
+        ("Le M23 tient désormais les collines qui surplombent Saké et progresse vers Goma.", []),
+    ],
+)
+def test_a_town_named_only_as_a_landmark_is_not_reported(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected

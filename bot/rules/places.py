@@ -224,10 +224,12 @@ class PlaceFinder:
     def first_place_after(self, words: PostWords, index: int) -> tuple[Place, int, int] | None:
         """The first place the post names after token `index`, for 'the city' when none came before:
         "Iraq's second-largest city is now under IS control. Soldiers in Mosul fled …"."""
-        for i in range(index + 1, len(words.tokens)):
-            found = self.place_at(Walk(words, words.tokens[i].sentence, 1, 0, ()), i, quiet=True)
-            if found is not None:
+        i = index + 1
+        while i < len(words.tokens):
+            found = self._span_at(Walk(words, words.tokens[i].sentence, 1, 0, ()), i, quiet=True)
+            if found is not None and found[0] is not REJECTED:
                 return found
+            i = found[2] + 1 if found is not None else i + 1  # "южнее Великой Новосёлки": not Novosilky
         return None
 
     def _across_apposition(self, walk: Walk, i: int) -> int:
@@ -262,16 +264,19 @@ class PlaceFinder:
 
     def place_at(self, walk: Walk, i: int, quiet: bool = False) -> tuple[Place, int, int] | None:
         """The longest place name that starts (walking forward) or ends (walking back) at token i."""
+        found = self._span_at(walk, i, quiet)
+        return None if found is None or found[0] is REJECTED else found
+
+    def _span_at(self, walk: Walk, i: int, quiet: bool) -> tuple[Place, int, int] | None:
+        """As place_at, but a name that is not the place taken comes back as REJECTED with its span."""
         tokens = walk.words.tokens
         for n in range(min(self.index.max_words, len(tokens)), 0, -1):
             lo, hi = (i, i + n - 1) if walk.step > 0 else (i - n + 1, i)
             if not (walk.inside(lo) and walk.inside(hi)):
                 continue
             found = self._name_at(walk.words, lo, hi, quiet)
-            if found is REJECTED:
-                return None  # "governor of Sar-e Pul" is not Pul either, "Chin State" not Chin
             if found is not None:
-                return found, lo, hi
+                return found, lo, hi  # REJECTED: "governor of Sar-e Pul" is not Pul either
         return None
 
     def _name_at(self, words: PostWords, lo: int, hi: int, quiet: bool) -> Place | None:
