@@ -273,6 +273,9 @@ def test_things_countries_provinces_and_everyday_words_are_read_as_the_right_pla
     [
         # "after X" names the town before the one reported
         ("Tall Rifaat too, after Aleppo: Kurdish fighters have lost Tall Rifaat to the rebels.", [163476]),
+        # but "after the city fell" dates the report: the city is the one named before
+        ("Rebel patrols were filmed in the old souk of #Kunduz after the city fell at dawn.", [1135689]),
+        ("Повстанцы заняли вокзал в Кундузе после того, как город пал ночью.", [1135689]),
         # a town beside a near word is passed over by the reader as by the phrases
         ("ВС РФ выбили ВСУ из сёл Ольгинка и Зелёное Поле южнее Великой Новосёлки.", []),
         # an airbase named after a town is not the town

@@ -16,7 +16,7 @@ import handlers.permissions
 from bot.outbox.alert import Alert
 from bot.telegram.subscriptions import ChatSettings, Subscription
 from tests.conftest import eventually
-from tests.test_telegram_e2e import SCENARIO, LiveBot, is_afghan_alert, live
+from tests.test_telegram_e2e import SCENARIO, LiveBot, is_mazar_alert, live
 
 __all__ = ["live"]  # the live bot fixture
 
@@ -249,8 +249,8 @@ async def test_alerts_go_to_the_topic_they_were_asked_for_in_and_arrive_silently
     await asyncio.to_thread(live.replay, SCENARIO)
     await eventually(
         lambda: (
-            any(is_afghan_alert(m) for m in live.replies_to(forum) + live.replies_to(night_owl))
-            and all(any(is_afghan_alert(m) for m in live.replies_to(c)) for c in (forum, night_owl))
+            any(is_mazar_alert(m) for m in live.replies_to(forum) + live.replies_to(night_owl))
+            and all(any(is_mazar_alert(m) for m in live.replies_to(c)) for c in (forum, night_owl))
         ),
         timeout=40,
         what="both alerts",

@@ -101,6 +101,8 @@ class PlaceFinder:
             for name in names
         }
         ctx = context
+        # "after the city fell" dates the report; "the villages around the city" lie near it
+        self._near_the_city = frozenset(p for p in ctx.near if p not in _SEQUENCE_WORDS)
         self._region_words = (
             frozenset(p[0] for p in ctx.region_before | ctx.region_after if len(p) == 1)
             | ctx.centres
@@ -421,10 +423,11 @@ class PlaceFinder:
         return False
 
     def near_before(self, tokens: list[Token], lo: int) -> bool:
-        """Whether a nearness word stands right before token lo, filler aside ("اطراف شهر")."""
+        """Whether a nearness word stands right before token lo, filler aside ("اطراف شهر"); a word of
+        sequence ("after the city fell") is not one here."""
         ctx, end = self.context, lo
         for _ in range(4):
-            if _ends_with_any(self._before(tokens, end), ctx.near):
+            if _ends_with_any(self._before(tokens, end), self._near_the_city):
                 return True
             if end == 0 or tokens[end - 1].text not in ctx.filler:
                 return False
@@ -541,6 +544,13 @@ class PlaceFinder:
         if words.trace is not None and not quiet:
             tokens = words.tokens
             words.trace.candidate(tokens[lo].start, tokens[hi].end, name, matched, why)
+
+
+_SEQUENCE_WORDS = frozenset(
+    [("after",), ("après",), ("после",), ("після",), ("بعد",), ("پس", "از"), ("بعد", "از")]
+)
+"""Near words that put a place before another in time or along a road ("after Bakhmut, Soledar"):
+before 'the city' they date what follows instead."""
 
 
 def _ends_with_any(words: tuple[str, ...], phrases: frozenset[tuple[str, ...]]) -> bool:

@@ -35,9 +35,10 @@ DEMO_INTRO = """\
 frontwatch demo: 13 posts from 11 to 15 August 2021, when the Taliban took Mazar-i-Sharif,
 replayed in about {seconds:.0f} seconds through the whole pipeline (rules, Redis dedup and events,
 the outbox). Nothing is sent to Telegram{telegram}.
-Watch for: one ALERT when the first report names the city fallen; UPDATEs as other sources add up,
-climbing the ladder 🟡 single report -> 🟠 corroborated -> 🟣 claimed by a party -> 🔴 confirmed (a
-retweet and a pasted copy are shown but folded, never counted); the ignored posts, each with why.
+Watch for: an ALERT on Sharana, taken that morning; one ALERT when the first report names
+Mazar-i-Sharif fallen, then UPDATEs as other sources add up, climbing the ladder 🟡 single report
+-> 🟠 corroborated -> 🟣 claimed by a party -> 🔴 confirmed (a retweet and a pasted copy are shown
+but folded, never counted); the ignored posts, each with why.
 """
 
 DRAIN_TIMEOUT_SECONDS = 60.0
