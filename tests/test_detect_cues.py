@@ -166,3 +166,25 @@ def test_drugs_seized_and_a_third_held_are_no_report_but_a_town_now_held_is(
     detect: Callable[..., list[Match]], text: str, expected: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a decimal point ends no sentence: the drug seizure's cue stays beside the verb
+        ("Customs officers in Izmail port seized 1.4 tonnes of cocaine from a cargo ship.", []),
+        # a headquarters, a terminal or a quarter général is a part of the town
+        (
+            "Rebels say the army's 22nd Division headquarters in Nyala is in their hands; the army still "
+            "holds the rest of the city.",
+            [],
+        ),
+        ("Le Hezbollah a pris le quartier général de l'armée à Qousseir.", []),
+        # Pashto: "قبضه وکړه" (seized) after the place
+        ("طالبانو د هلمند پر ګرشک قبضه وکړه", [1141540]),
+    ],
+)
+def test_a_decimal_a_headquarters_taken_and_a_pashto_seizure_read_as_users_mean_them(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected

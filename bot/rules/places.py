@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from bot.rules.compiled import PlaceContext
 from bot.rules.gazetteer import Place, PlaceIndex, Spelling
-from bot.rules.text import CLAUSE_MARKS, Token, fold_phrase
+from bot.rules.text import CLAUSE_MARKS, Token, fold, fold_phrase
 from bot.rules.trace import Trace
 
 # The longest aside walked over back to a place: "X, the country's fourth largest city and ..., fell".
@@ -24,7 +24,9 @@ _HYPHENS = frozenset("-‐‑")
 _CLAUSE_ENDS = frozenset(":;.!?؛؟")
 # A lower-case Cyrillic word with an adjective's ending is the adjective, not the town named after it
 # ("шахтарське містечко" is a mining town, not Шахтарське; "южной группировки" no Южное).
-_CYRILLIC_ADJECTIVE = re.compile("(?:ий|ый|ой|ая|яя|ое|ее|ые|ие|ій|ої|ою|ське|цьке|ські|цькі)$")
+_CYRILLIC_ADJECTIVE = re.compile(
+    fold("(?:ий|ый|ой|ая|яя|ое|ее|ые|ие|ій|ої|ою|ське|цьке|ські|цькі)$")
+)  # folded: й is и
 _ARTICLE_THEN_NAME = re.compile(r"[^\W\d_]{1,3}[-‐‑][^\W\d_]")
 # English puts the province before its capital: "the Baghlan capital" is Pul-e Khumri.
 _CAPITAL_AFTER = frozenset({"capital"})

@@ -14,11 +14,13 @@ from typing import NamedTuple
 
 # Sentence ends: Latin, Arabic (؟ ۔ ؛), Devanagari danda, CJK full stop, line breaks, and emoji and
 # pictographs, which posts use as full stops ("... in Kherson 🇺🇦 The city is ...").
-_SENTENCE_END = re.compile(r"[.!?;…\n\r؟۔؛।。！？\u2600-\u27bf\U0001f000-\U0001faff]+")
+# A full stop between two digits is a decimal point ("seized 1.2 tonnes"), not a sentence's end.
+_SENTENCE_END = re.compile(r"(?:[!?;…\n\r؟۔؛।。！？\u2600-\u27bf\U0001f000-\U0001faff]|(?<!\d)\.|\.(?!\d))+")
 TOKEN = re.compile(r"\w+")  # a word of a folded text
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # Clause ends, for cues that only reach within a clause (a year): sentence ends plus , ، — – : ( )
-_CLAUSE_END = re.compile(r"[.!?;…\n\r؟۔؛।。！？,،—–:()]+")
+# As _SENTENCE_END, a full stop or comma between two digits ("1.2 tonnes", "300,000") ends nothing.
+_CLAUSE_END = re.compile(r"(?:[!?;…\n\r؟۔؛।。！？،—–:()]|(?<!\d)[.,]|[.,](?!\d))+")
 CLAUSE_MARKS = frozenset(",،—–:(;")
 
 # Letters that appear in Pashto but not in Persian or Arabic; Persian letters absent from Arabic;
