@@ -46,11 +46,12 @@ def test_a_report_no_phrase_covers_is_reported_at_the_place_the_reader_picks(det
 
 
 def test_a_short_report_is_left_to_the_phrases_whatever_the_reader_thinks(detector: Detector) -> None:
-    # The reader learnt from posts of 20 to 50 words and scores these two low; the phrases decide.
+    # The reader learnt from posts of 20 to 50 words and scores these two under its report line (it would
+    # not report them alone); the phrases decide.
     for text, geonameid in (("مزارشریف سقوط کرد.", 1133616), ("Rebels captured Laukkaing.", 13494766)):
         trace = Trace()
         assert [m.geonameid for m in detector.detect(post(text), trace)] == [geonameid]
-        assert trace.reader is not None and trace.reader < 0.2 and trace.vetoed == []
+        assert trace.reader is not None and trace.reader < 0.5 and trace.vetoed == []
     # ... and it adds nothing to a short post either: half a city is not the city.
     assert detector.detect(post("Russian troops now control about half of Sievierodonetsk.")) == []
 
