@@ -188,3 +188,21 @@ def test_a_decimal_a_headquarters_taken_and_a_pashto_seizure_read_as_users_mean_
     detect: Callable[..., list[Match]], text: str, expected: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a group's name is no intention: "National Movement for the Liberation of Azawad"
+        ("مقاتلو الحركة الوطنية لتحرير أزواد يسيطرون على مدينة كيدال بعد انسحاب الجيش.", [2455290]),
+        # Arabic verbs in the dual, two forces taking a town together
+        ("الجيش وقوات الحلفاء ينتزعان مدينة مركة من حركة الشباب.", [54225]),
+        ("Повстанцы заявили, что город Лашо теперь полностью в их руках.", [1314759]),
+        ("Kelbajar has been freed after 27 years, the president said.", [586268]),
+        ("ЗСУ відвоювали Куп'янськ у російських військ.", [703656]),
+    ],
+)
+def test_group_names_dual_verbs_and_more_verbs_of_taking_are_read(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected

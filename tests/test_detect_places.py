@@ -305,3 +305,11 @@ def test_declined_names_countries_and_pashto_words_are_read_as_the_right_place_o
     detect: Callable[..., list[Match]], text: str, expected: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+def test_a_town_named_before_an_aside_that_names_another_is_the_one_taken(
+    detect: Callable[..., list[Match]],
+) -> None:
+    # "Sake, a small town west of Goma": the aside says where Sake lies; Goma is not taken
+    text = "شورشیان ام۲۳ پس از سه روز درگیری بر ساکه، شهرکی در غرب گوما، چیره شدند."
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == [205970]

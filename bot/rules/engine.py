@@ -288,6 +288,9 @@ class Detector:
         if found.cues:
             foreign = _foreign_languages(text)
             found.cues = [c for c in found.cues if c.cue.lang not in foreign]
+        if found.actors:  # a group's name says nothing ("الحركة الوطنية لتحرير أزواد": no intention)
+            found.cues = [c for c in found.cues if not _inside_actor(found.actors, c.start, c.end)]
+            found.triggers = [h for h in found.triggers if not _inside_actor(found.actors, h.start, h.end)]
         ends = sentence_ends(folded)
         if trace is not None and not trace.text:
             self._note_scan(trace, found, text, ends)
@@ -676,6 +679,10 @@ def _ends_clause(text: str, end: int) -> bool:
     """Whether text[end:] begins, after spaces and quote marks, with a clause mark or ends there."""
     rest = text[end:].lstrip(" \t\"'»”’")
     return not rest or rest[0] in _CLAUSE_CLOSERS
+
+
+def _inside_actor(mentions: list[ActorMention], start: int, end: int) -> bool:
+    return any(m.start <= start and end <= m.end for m in mentions)
 
 
 def _actor_tokens(mentions: list[ActorMention], tokens: list[Token]) -> frozenset[int]:

@@ -172,6 +172,13 @@ class PlaceFinder:
                 )
                 return None  # "کهسان، ولسوالی مرزی هرات که بندر اسلام‌قلعه در آن است، … خارج شد"
             return across
+        found = self.place_at(walk, i, quiet=True)
+        if found is not None and not walk.words.clause_mark_before(found[1]):
+            # the name ends an aside that says more ("ساکه، دروازه غربی گوما، چیره شدند"): the place is
+            # the name before the aside, when one stands there
+            across = self._across_apposition(walk, found[1] - 1)
+            if across not in (found[1] - 1, _UNKNOWN_BEFORE_ASIDE):
+                return across
         return i
 
     def _beyond_reference(self, walk: Walk, i: int) -> int | None:
