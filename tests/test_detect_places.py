@@ -313,3 +313,20 @@ def test_a_town_named_before_an_aside_that_names_another_is_the_one_taken(
     # "Sake, a small town west of Goma": the aside says where Sake lies; Goma is not taken
     text = "شورشیان ام۲۳ پس از سه روز درگیری بر ساکه، شهرکی در غرب گوما، چیره شدند."
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == [205970]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # GeoNames gives Bara no Arabic name; the alias file does
+        ("قوات الدعم السريع تعلن سيطرتها الكاملة على بارا بعد انسحاب الجيش نحو الأبيض", [377724]),
+        # everyday words ("جرم", a crime; "الطبقة", a layer) are towns beside a region or town word
+        ("طالبان مرکز ولسوالی جرم را پس از دو روز جنگ تصرف کردند", [1139085]),
+        ("قوات سوريا الديمقراطية تسيطر على مدينة الطبقة بعد معارك مع داعش", [172374]),
+        ("پلیس می‌گوید عامل این جرم به دست نیروهای امنیتی افتاد", []),
+    ],
+)
+def test_towns_geonames_names_only_in_latin_are_found_in_arabic_script(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
