@@ -206,3 +206,23 @@ def test_group_names_dual_verbs_and_more_verbs_of_taking_are_read(
     detect: Callable[..., list[Match]], text: str, expected: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("الجيش يسترد مدينة الدندر بعد معارك مع الدعم السريع", [13132448]),
+        ("جيش تانغ للتحرير الوطني يستولي على بلدة كوتكاي بعد معارك مع الجيش", [1317682]),
+        ("В обращении президент сказал, что город Губадлы возвращен под контроль Азербайджана.", [147305]),
+        # "that year": the capture is the background of other news
+        (
+            "The town was overrun by Boko Haram that year and largely destroyed; its school reopened "
+            "on Monday in Gwoza.",
+            [],
+        ),
+    ],
+)
+def test_more_verbs_of_taking_back_and_a_capture_dated_that_year(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected

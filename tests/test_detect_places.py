@@ -330,3 +330,19 @@ def test_towns_geonames_names_only_in_latin_are_found_in_arabic_script(
     detect: Callable[..., list[Match]], text: str, expected: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Pashto names the province, then the town with its town word: the town
+        ("د ننګرهار ولایت جلال آباد ښار طالبانو ونیو", [1139715]),
+        # Pashto's "ته نږدې" (near) follows what it is near: the border here, not the town after it
+        ("د ایران پولې ته نږدې د زرنج ښار طالبانو ونیو", [1120985]),
+        ("حکومت ومنله چې د چین پولې ته نږدې د لاوکای ښار یې له لاسه ورکړ", [13494766]),
+    ],
+)
+def test_pashto_word_order_around_a_town_name_is_read(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected

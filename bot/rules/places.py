@@ -518,6 +518,8 @@ class PlaceFinder:
                 head = tokens[lo - n - 1].text if lo - n - 1 >= 0 else ""
                 if head in ctx.centres or (head,) in ctx.capital_of:
                     break  # "столица провинции Меймене": the province's capital, named
+                if hi + 1 < len(tokens) and tokens[hi + 1].text in ctx.references:
+                    break  # "د صلاح الدین ولایت الشرقاط ښار": the province's, then the town's word
                 return "a region word before the name (the province, not the city)"
         if any(tokens[j].text in DISTANCE_UNITS for j in (lo - 1, lo - 2) if j >= 0):
             return "a distance from the name ('20 km above Goma'): where another place lies"
