@@ -14,6 +14,7 @@ import pytest
 
 from bot.posts import Post
 from bot.rules import Detector, RulesError, compile_rules, load_rules, parse_rules
+from bot.rules.engine import READER_PLACE_FLOOR
 from bot.rules.explain import explain
 from bot.rules.reader import FORMAT, MODEL_PATH, Reader, load_reader, post_features, post_words
 from bot.rules.trace import Trace
@@ -139,7 +140,7 @@ def test_the_reader_adds_no_report_where_the_rules_read_an_intention_in_the_plac
     trace = Trace()
     assert Detector(compiled, reader=eager).detect(post(plan), trace) == []
     assert trace.reader is not None and trace.reader > 0.9
-    assert trace.reader_held == [("city-fallen", "cue 'vows' (hedge)")]
+    assert trace.reader_held == [("city-fallen", "cue 'vows' (hedge) in the place's sentence")]
     assert "not added to city-fallen: cue 'vows' (hedge) in the place's sentence" in explain(
         Detector(compiled, reader=eager), plan
     )
@@ -174,3 +175,14 @@ rules:
     with pytest.raises(RulesError) as caught:
         parse_rules(text)
     assert "rules.yaml:7: rules[0].reader.veto_below" in str(caught.value)
+
+
+def test_the_reader_adds_no_report_at_a_place_it_rates_a_side_place(detector: Detector) -> None:
+    # "the Taliban took Nahrin district of Baghlan last night; the district governor fled to Pul-e
+    # Khumri": the rules read a district; the reader's best place, Baghlan, scores 0.01 as the one taken
+    text = "طالبانو پرون شپه د بغلان نهرین ولسوالۍ ونیوله؛ ولسوال پلخمري ته تښتېدلی."
+    trace = Trace()
+    assert detector.detect(post(text), trace) == []
+    assert trace.reader is not None and trace.reader >= 0.7 and trace.reader_place is not None
+    assert trace.reader_place[3] < READER_PLACE_FLOOR
+    assert "no place it rates" in explain(detector, text)

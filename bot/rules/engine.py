@@ -235,6 +235,11 @@ class Detector:
         start, end = tokens[lo].start, tokens[hi].end
         if trace is not None:
             trace.reader_place = (start, end, place.name, score)
+        if score < READER_PLACE_FLOOR:
+            if trace is not None:
+                why = f"no place it rates {READER_PLACE_FLOOR} or more as the one reported"
+                trace.reader_held.extend((self.compiled.rules[n].rule.id, why) for n in wanted)
+            return []
         lang = detect_language(r.text, post.lang)
         actor = actor_for(r.found.actors, (start, end), False, r.ends, r.folded)
         handle = post.author.lower() if post.author else None
@@ -602,6 +607,9 @@ class Detector:
         trace.actors = [(m.start, m.end, m.actor) for m in found.actors]
 
 
+# The reader adds a report only at a place it rates at least this likely to be the one reported: under
+# it, every place the post names reads as a side place ("د بغلان نهرین ولسوالۍ ونیوله": Baghlan, 0.01).
+READER_PLACE_FLOOR = 0.05
 _HOLDING = frozenset({"hedge"})  # past and denial words cost the reader more reports than they stop
 
 
@@ -617,7 +625,7 @@ def _cue_in_sentence(r: _Reading, rule: int, start: int) -> str:
             and cue.cue.rule in (SHARED, rule)
             and bisect_right(r.ends, cue.start) == sentence
         ):
-            return f"cue '{r.text[cue.start : cue.end]}' ({cue.cue.family})"
+            return f"cue '{r.text[cue.start : cue.end]}' ({cue.cue.family}) in the place's sentence"
     return ""
 
 

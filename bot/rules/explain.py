@@ -134,7 +134,7 @@ def _reader_lines(detector: Detector, trace: Trace) -> list[str]:
         start, end, name, score = trace.reader_place
         lines.append(f"  its place: '{trace.text[start:end]}' at {start}-{end} -> {name} (score {score:.2f})")
     for rule, cue in trace.reader_held:
-        lines.append(f"  not added to {rule}: {cue} in the place's sentence")
+        lines.append(f"  not added to {rule}: {cue}")
     return lines
 
 
