@@ -226,3 +226,18 @@ def test_more_verbs_of_taking_back_and_a_capture_dated_that_year(
     detect: Callable[..., list[Match]], text: str, expected: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "close to losing" is a town not yet lost
+        ("Analysts say the army is close to losing Kadugli after months of siege.", []),
+        # "the liberation of X and the expulsion of the RSF": a report, not a plan to expel
+        ("ارتش سودان از آزادسازی شهر سنجه و بیرون راندن نیروهای پشتیبانی سریع از آن خبر داد.", [366847]),
+    ],
+)
+def test_a_town_close_to_being_lost_is_no_report_but_its_liberation_announced_is(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
