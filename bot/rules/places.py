@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from bot.rules.compiled import PlaceContext
 from bot.rules.gazetteer import Place, PlaceIndex, Spelling
-from bot.rules.text import CLAUSE_MARKS, Token, fold, fold_phrase
+from bot.rules.text import AFTER_WORDS, CLAUSE_MARKS, Token, fold, fold_phrase
 from bot.rules.trace import Trace
 
 # The longest aside walked over back to a place: "X, the country's fourth largest city and ..., fell".
@@ -104,7 +104,7 @@ class PlaceFinder:
         }
         ctx = context
         # "after the city fell" dates the report; "the villages around the city" lie near it
-        self._near_the_city = frozenset(p for p in ctx.near if p not in _SEQUENCE_WORDS)
+        self._near_the_city = frozenset(p for p in ctx.near if p[0] not in AFTER_WORDS)
         self._region_words = (
             frozenset(p[0] for p in ctx.region_before | ctx.region_after if len(p) == 1)
             | ctx.centres
@@ -164,7 +164,8 @@ class PlaceFinder:
         if referred and not self._heading_before(walk, i):
             _stop(walk.words, walk.step, "'the city' opens the clause: it refers back")
             return None  # "Ghani left the country, the capital is under Taliban rule"
-        if self.place_at(walk, i, quiet=True) is None:
+        found = self.place_at(walk, i, quiet=True)
+        if found is None:
             across = self._across_apposition(walk, i)
             if across == _UNKNOWN_BEFORE_ASIDE:
                 _stop(
@@ -172,8 +173,7 @@ class PlaceFinder:
                 )
                 return None  # "کهسان، ولسوالی مرزی هرات که بندر اسلام‌قلعه در آن است، … خارج شد"
             return across
-        found = self.place_at(walk, i, quiet=True)
-        if found is not None and not walk.words.clause_mark_before(found[1]):
+        if not walk.words.clause_mark_before(found[1]):
             # the name ends an aside that says more ("ساکه، دروازه غربی گوما، چیره شدند"): the place is
             # the name before the aside, when one stands there
             across = self._across_apposition(walk, found[1] - 1)
@@ -555,13 +555,6 @@ class PlaceFinder:
         if words.trace is not None and not quiet:
             tokens = words.tokens
             words.trace.candidate(tokens[lo].start, tokens[hi].end, name, matched, why)
-
-
-_SEQUENCE_WORDS = frozenset(
-    [("after",), ("après",), ("после",), ("після",), ("بعد",), ("پس", "از"), ("بعد", "از")]
-)
-"""Near words that put a place before another in time or along a road ("after Bakhmut, Soledar"):
-before 'the city' they date what follows instead."""
 
 
 def _ends_with_any(words: tuple[str, ...], phrases: frozenset[tuple[str, ...]]) -> bool:

@@ -11,13 +11,12 @@ import ahocorasick
 
 from bot.rules.actors import ActorMention
 from bot.rules.compiled import LEAVING, SHARED, TAIL_REACH, ActorPattern, CompiledRules, CuePattern, Direction
-from bot.rules.text import clause_bounds, dating_years, fold, is_word_char
+from bot.rules.text import AFTER_WORDS, clause_bounds, dating_years, fold, is_word_char
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
 # A past cue ending in "after" ("months after", "un an après") that follows the trigger dates an earlier
 # event the report measures from, not the report (folded).
-_AFTER = frozenset({"after", "apres", "بعد", "после", "після", "پس", "وروسته"})
 # A book or a film, wherever it stands in the sentence, makes a fall its subject, not the news: a past
 # cue of these words is never background in a later clause.
 _WORKS = frozenset(
@@ -295,7 +294,7 @@ def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) 
     if family == PAST and cue.start >= hit.end:
         if fold(text[cue.start : cue.end]) in _WORKS:
             return False  # "« La Chute de Raqqa », documentaire sur …": the fall is a work's subject
-        if text[cue.start : cue.end].rsplit(" ", 1)[-1] in _AFTER:
+        if text[cue.start : cue.end].rsplit(" ", 1)[-1] in AFTER_WORDS:
             return True  # "liberated from ISIS seven months after it was lost": the loss is earlier
         return cue.start >= clause[0][1]
     return False
@@ -304,7 +303,7 @@ def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) 
 def _after_word_before(text: str, start: int) -> bool:
     """Whether the word right before offset `start` is "after" (after, après, بعد, پس از, после)."""
     words = _WORD.findall(text[max(0, start - 24) : start])
-    return bool(words) and (fold(words[-1]) in _AFTER or fold(" ".join(words[-2:])) in _AFTER_PHRASES)
+    return bool(words) and (fold(words[-1]) in AFTER_WORDS or fold(" ".join(words[-2:])) in _AFTER_PHRASES)
 
 
 _AFTER_PHRASES = frozenset({"پس از", "بعد از", "له", "after the", "apres la", "apres le"})

@@ -22,6 +22,9 @@ _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # As _SENTENCE_END, a full stop or comma between two digits ("1.2 tonnes", "300,000") ends nothing.
 _CLAUSE_END = re.compile(r"(?:[!?;…\n\r؟۔؛।。！？،—–:()]|(?<!\d)[.,]|[.,](?!\d))+")
 CLAUSE_MARKS = frozenset(",،—–:(;")
+# "After", folded, in the languages read (Pashto's وروسته too): what follows it happened earlier, or a
+# place after it lies beyond another ("after Bakhmut, Soledar"); "پس از" and "بعد از" start with it.
+AFTER_WORDS = frozenset({"after", "apres", "بعد", "после", "після", "پس", "وروسته"})
 
 # Letters that appear in Pashto but not in Persian or Arabic; Persian letters absent from Arabic;
 # Urdu letters absent from both. langdetect has no Pashto model, so script evidence decides first.
