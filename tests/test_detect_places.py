@@ -350,3 +350,22 @@ def test_pashto_word_order_around_a_town_name_is_read(
     detect: Callable[..., list[Match]], text: str, expected: list[int]
 ) -> None:
     assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an Afghan district carries its centre town's name: taking the district is taking the town
+        ("د کندز ولایت امام صاحب ولسوالۍ د طالبانو لاس ته ولوېده", [1142545]),
+        ("ولسوالی کرخ هرات دیشب پس از درگیری شدید به دست طالبان سقوط کرد", [1137807]),
+        ("Taliban fighters overran the district centre of Nahrin on Tuesday", [1132495]),
+        # villages of a district, districts around a city, a city's centre: not the town
+        ("طالبانو د سرخرود ولسوالۍ څو کلي ونیول", []),
+        ("طالبانو د کندهار ښار شاوخوا درې ولسوالۍ ونیولې", []),
+        ("Taliban fighters captured the city centre of Kunduz", []),
+    ],
+)
+def test_a_district_named_after_its_town_reports_the_town(
+    detect: Callable[..., list[Match]], text: str, expected: list[int]
+) -> None:
+    assert [m.geonameid for m in detect(text) if m.rule == "city-fallen"] == expected

@@ -61,3 +61,9 @@ def test_explain_reads_one_text_per_line_from_stdin(
 def test_explain_of_a_text_without_triggers_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     out = explain(capsys, "Lovely weather in Kabul today.")
     assert "no trigger phrase" in out and "matches: none" in out
+
+
+def test_explain_says_a_name_beyond_a_gap_blocker_was_not_reached(capsys: pytest.CaptureFixture[str]) -> None:
+    out = explain(capsys, "Rebels captured villages near Kunduz.")
+    assert "'Kunduz' at 30: not reached: the walk stopped before it" in out
+    assert "'Kunduz' at 30: name unknown" not in out

@@ -14,7 +14,6 @@ import pytest
 
 from bot.posts import Post
 from bot.rules import Detector, RulesError, compile_rules, load_rules, parse_rules
-from bot.rules.engine import READER_PLACE_FLOOR
 from bot.rules.explain import explain
 from bot.rules.reader import FORMAT, MODEL_PATH, Reader, load_reader, post_features, post_words
 from bot.rules.trace import Trace
@@ -177,12 +176,24 @@ rules:
     assert "rules.yaml:7: rules[0].reader.veto_below" in str(caught.value)
 
 
-def test_the_reader_adds_no_report_at_a_place_it_rates_a_side_place(detector: Detector) -> None:
-    # "the Taliban took Nahrin district of Baghlan last night; the district governor fled to Pul-e
-    # Khumri": the rules read a district; the reader's best place, Baghlan, scores 0.01 as the one taken
-    text = "طالبانو پرون شپه د بغلان نهرین ولسوالۍ ونیوله؛ ولسوال پلخمري ته تښتېدلی."
+def test_the_reader_adds_no_report_at_a_place_it_rates_under_its_floor(
+    detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # with the floor above every score, the report the reader would add at Lashio is held back
+    monkeypatch.setattr("bot.rules.engine.READER_PLACE_FLOOR", 1.0)
+    trace = Trace()
+    assert detector.detect(post(RUN_BY), trace) == []
+    assert trace.reader is not None and trace.reader >= 0.7 and trace.reader_place is not None
+    assert trace.reader_place[2] == "Lashio" and trace.reader_place[3] < 1.0
+    assert "no place it rates 1.0 or more" in explain(detector, RUN_BY)
+
+
+def test_the_reader_adds_no_report_at_the_town_the_holders_fled_to(detector: Detector) -> None:
+    # "the Taliban took Burka district of Baghlan last night; the district governor fled to Pul-e Khumri":
+    # Burka is no town the gazetteer knows, Baghlan is the district's province, Pul-e Khumri where he went
+    text = "طالبانو پرون شپه د بغلان بورکه ولسوالۍ ونیوله؛ ولسوال پلخمري ته تښتېدلی."
     trace = Trace()
     assert detector.detect(post(text), trace) == []
-    assert trace.reader is not None and trace.reader >= 0.7 and trace.reader_place is not None
-    assert trace.reader_place[3] < READER_PLACE_FLOOR
-    assert "no place it rates" in explain(detector, text)
+    assert trace.reader is not None and trace.reader >= 0.7
+    assert trace.reader_place is not None and trace.reader_place[2] == "Pul-e Khumrī"
+    assert "where someone went" in explain(detector, text)

@@ -88,6 +88,8 @@ class PlaceContext:
     # After a region word, the region's centre is the town of that name ("د سنګین ولسوالۍ مرکز",
     # "مرکز ولسوالی X", "district centre"): not the region.
     centres: frozenset[str] = frozenset()
+    # A district named after its centre town ("X ولسوالۍ", "ولسوالی X"): beside a name, the town.
+    districts: frozenset[str] = frozenset()
     # Right after a name: the government of that capital speaking ("Kyiv says"), not a place taken.
     speaking_after: frozenset[tuple[str, ...]] = frozenset()
     speaking_longest: int = 0
@@ -128,6 +130,7 @@ class PlaceContext:
             longest=max((len(t) for t in every), default=1),
             vocabulary=frozenset(w for t in every for w in t),
             centres=frozenset(w for p in words.centres for w in fold_phrase(p).split()),
+            districts=frozenset(fold_phrase(p) for p in words.named_districts if " " not in fold_phrase(p)),
             speaking_after=speaking,
             speaking_longest=max((len(t) for t in speaking | held_after), default=0),
             held_by_before=held_before,

@@ -55,6 +55,7 @@ from bot.rules.trace import CueNote, Trace, TriggerNote
 PARTIAL_REACH = 3
 # Before a place a withdrawal names, these make it where the holders went ("retreated to Hayratan").
 DESTINATION_WORDS = frozenset({"to", "toward", "towards", "به", "الی", "الى", "к", "до", "vers"})
+DESTINATION_AFTER = frozenset({"ته"})  # Pashto's postposition: "پلخمري ته", to Pul-e Khumri
 # "in the city": the city is where something happened, not what was taken.
 LOCATIVE = frozenset({"in", "inside", "dans", "в", "у", "во", "في", "داخل", "در", "په"})
 # "the city", standing this many words from the trigger ("the city has now been fully liberated").
@@ -225,19 +226,34 @@ class Detector:
         named = self._named(r.words)
         if not named:
             return []
+        tokens = r.words.tokens
+        # a place the holders left for ("fled to X", "X ته تښتېدلی") is not the one taken; "entered X"
+        # ("X ته ننوتل", "увійшли до X") may well be
+        leaving = [bisect_right(r.ends, c.start) for c in r.found.cues if c.cue.family == LEAVING]
+        went_to = {
+            rank
+            for rank, (_, lo, hi) in enumerate(named)
+            if (self._destination_before(tokens, lo) or self._destination_after(tokens, hi))
+            and bisect_right(r.ends, tokens[lo].start) in leaving
+        }
         scored = [
             (self.reader.place_score(self.candidate_features(words, r.words, named, rank)), rank)
             for rank in range(len(named))
         ]
-        score, best = max(scored)
+        score, best = max((s for s in scored if s[1] not in went_to), default=max(scored))
         place, lo, hi = named[best]
-        tokens = r.words.tokens
         start, end = tokens[lo].start, tokens[hi].end
         if trace is not None:
             trace.reader_place = (start, end, place.name, score)
-        if score < READER_PLACE_FLOOR:
+        why = (
+            "its place is where someone went ('fled to X', 'X ته'), not what was taken"
+            if best in went_to
+            else f"no place it rates {READER_PLACE_FLOOR} or more as the one reported"
+            if score < READER_PLACE_FLOOR
+            else ""
+        )
+        if why:
             if trace is not None:
-                why = f"no place it rates {READER_PLACE_FLOOR} or more as the one reported"
                 trace.reader_held.extend((self.compiled.rules[n].rule.id, why) for n in wanted)
             return []
         lang = detect_language(r.text, post.lang)
@@ -397,6 +413,7 @@ class Detector:
                 self._around(tokens, hit, span),
                 self.compiled.context.centres,
                 self._asides(words, hit, span),
+                self.compiled.context.districts,
             )
             if partial:
                 why = partial
@@ -404,7 +421,7 @@ class Detector:
             if span.gap and any(owns(hit, cue) for cue in found.cues):
                 why = "a verb that also denies ('відбили атаку'): its place must follow it right away"
                 continue
-            if hit.withdrawal and span.first > 0 and words.tokens[span.first - 1].text in DESTINATION_WORDS:
+            if hit.withdrawal and self._destination_before(tokens, span.first):
                 why = "the place the holders withdrew to, not from"  # "retreated to Hayratan"
                 continue
             spans.append(span)
@@ -541,6 +558,22 @@ class Detector:
             return ((tokens[span.last].end, tokens[j - 1].end),)
         return ()
 
+    def _destination_before(self, tokens: list[Token], first: int) -> bool:
+        """Whether "to" (filler aside: "به شهر هرات", "to the city of") stands right before token
+        `first`: the place the holders withdrew to, not from."""
+        filler, i = self.compiled.context.filler, first - 1
+        while i >= 0 and tokens[i].text in filler and tokens[i].text not in DESTINATION_WORDS:
+            i -= 1
+        return i >= 0 and tokens[i].text in DESTINATION_WORDS
+
+    def _destination_after(self, tokens: list[Token], last: int) -> bool:
+        """Whether Pashto's "ته" (to) follows the name ending at token `last`, filler aside ("پلخمري ته
+        تښتېدلی", fled to Pul-e Khumri)."""
+        filler, i = self.compiled.context.filler, last + 1
+        while i < len(tokens) and tokens[i].text in filler:
+            i += 1
+        return i < len(tokens) and tokens[i].text in DESTINATION_AFTER
+
     def _aside_refers(self, hit: Hit, words: PostWords, first: int) -> bool:
         """Whether 'the city' stands before an aside that ends right before the trigger ("Місто, яке ми
         тримали понад два роки, втрачено"; "the town, held for two years, is lost")."""
@@ -556,8 +589,9 @@ class Detector:
 
     def _refers_back(self, hit: Hit, tokens: list[Token], first: int, last: int) -> bool:
         """Whether 'the city' (or its like) stands right beside the trigger on the place's side, as its
-        object: not after a word of place ("caught the commander in the city", "په ښار کې"), and with
-        no gap blocker between ("the villages around the city were taken")."""
+        object: not after a word of place ("caught the commander in the city", "په ښار کې"), not before a
+        centre word ("the city centre"), and with no gap blocker between ("the villages around the city
+        were taken")."""
         context = self.compiled.context
         sides: list[range] = []
         if hit.place in ("after", "any"):
@@ -569,6 +603,8 @@ class Detector:
                 if tokens[i].text in context.references:
                     if self._finder.near_before(tokens, i):
                         break  # "چند روستای اطراف شهر", "the villages around the city"
+                    if i + 1 < len(tokens) and tokens[i + 1].text in context.centres:
+                        break  # "the city centre": a part of it
                     # the word before it, unless that word is the trigger's own ("вошли в город")
                     if i - 1 == last or i == 0 or tokens[i - 1].text not in LOCATIVE:
                         return True

@@ -91,11 +91,14 @@ def _unreached_lines(trace: Trace, n: int) -> list[str]:
     for start, word in unknown:
         side = "before" if start < t.start else "after"
         wrong = (t.side == "before" and side == "after") or (t.side == "after" and side == "before")
-        reason = (
-            f"wrong side (the phrase wants the place {t.side} it)"
-            if wrong
-            else "name unknown to the gazetteer"
-        )
+        stop = trace.stopped_at.get((n, -1 if side == "before" else 1))
+        beyond = stop is not None and (start < stop if side == "before" else start > stop)
+        if wrong:
+            reason = f"wrong side (the phrase wants the place {t.side} it)"
+        elif beyond:
+            reason = "not reached: the walk stopped before it"
+        else:
+            reason = "name unknown to the gazetteer"
         lines.append(f"    '{word}' at {start}: {reason}")
     if not lines:
         lines.append("    no place name in this sentence")

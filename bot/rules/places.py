@@ -105,11 +105,8 @@ class PlaceFinder:
         ctx = context
         # "after the city fell" dates the report; "the villages around the city" lie near it
         self._near_the_city = frozenset(p for p in ctx.near if p[0] not in AFTER_WORDS)
-        self._region_words = (
-            frozenset(p[0] for p in ctx.region_before | ctx.region_after if len(p) == 1)
-            | ctx.centres
-            | ctx.references
-        )
+        self._regions = frozenset(p[0] for p in ctx.region_before | ctx.region_after if len(p) == 1)
+        self._region_words = self._regions | ctx.centres | ctx.references
 
     def walk(self, walk: Walk, i: int) -> list[PlaceSpan]:
         """Places met walking from token i until the gap, a blocker or the sentence ends.
@@ -128,7 +125,7 @@ class PlaceFinder:
                 i = across
             span = self.place_at(walk, i)
             if span is not None and walk.step < 0 and _closed_locative(words.tokens, span[1], span[2]):
-                _stop(words, walk.step, "the place where it happened ('په X کې'), not what was taken")
+                _stop(words, walk.step, "the place where it happened ('په X کې'), not what was taken", i)
                 break
             if span is not None:
                 place, lo, hi = span
@@ -144,32 +141,35 @@ class PlaceFinder:
                 if beyond is not None:
                     i = beyond
                     continue  # "Фаллуджа в 60 км от Багдада оказалась под контролем": on to Fallujah
-            if blocker and not self._beside_centre(words.tokens, i):
-                _stop(words, walk.step, f"gap blocker '{blocker}'")
+            if blocker and not self._passable(words, i, walk.step, blocker):
+                _stop(words, walk.step, f"gap blocker '{blocker}'", i)
                 break
             referred = referred or words.tokens[i].text in self.context.references
             if words.tokens[i].text not in self.context.filler and i not in words.actor_tokens:
                 gap += 1  # "the capital of the province", "by the Taliban": these do not widen the gap
             i += walk.step
         if not found and gap > walk.max_gap:
-            _stop(words, walk.step, f"gap too long (more than {walk.max_gap} words)")
+            _stop(words, walk.step, f"gap too long (more than {walk.max_gap} words)", i)
         return found
 
     def _across_clause_mark(self, walk: Walk, i: int, referred: bool) -> int | None:
         """Where the walk goes on at a clause mark before any place (token i, or past an aside
         walking back), or None when it stops there."""
         if walk.step > 0:
-            _stop(walk.words, walk.step, "a clause mark before any place")
+            _stop(walk.words, walk.step, "a clause mark before any place", i)
             return None  # "liberated, handing Moscow all of Luhansk": the place follows in the same clause
         if referred and not self._heading_before(walk, i):
-            _stop(walk.words, walk.step, "'the city' opens the clause: it refers back")
+            _stop(walk.words, walk.step, "'the city' opens the clause: it refers back", i)
             return None  # "Ghani left the country, the capital is under Taliban rule"
         found = self.place_at(walk, i, quiet=True)
         if found is None:
             across = self._across_apposition(walk, i)
             if across == _UNKNOWN_BEFORE_ASIDE:
                 _stop(
-                    walk.words, walk.step, "an aside after a name not known: what it names is not the place"
+                    walk.words,
+                    walk.step,
+                    "an aside after a name not known: what it names is not the place",
+                    i,
                 )
                 return None  # "کهسان، ولسوالی مرزی هرات که بندر اسلام‌قلعه در آن است، … خارج شد"
             return across
@@ -205,6 +205,32 @@ class PlaceFinder:
         if walk.inside(j) and tokens[j].text in DISTANCE_BEFORE and j < i - 1:
             j -= 1
         return j if walk.inside(j) else None
+
+    def _passable(self, words: PostWords, i: int, step: int, blocker: str) -> bool:
+        """Whether the walk goes on past a blocker at token i: a region word beside a centre word
+        ("ولسوالۍ مرکز"), a district named after its town ("ولسوالۍ"), or a centre word after a region
+        word ("the district centre of Nahrin"): each names the town."""
+        tokens = words.tokens
+        if self._beside_centre(tokens, i):
+            return True
+        if blocker in self.context.districts:  # only beside the name of its town: "نهرین ولسوالۍ"
+            return self._name_ends_at(words, i + step, step)
+        phrase = blocker.split()
+        first = i if step > 0 else i - len(phrase) + 1
+        return phrase[0] in self.context.centres and first > 0 and tokens[first - 1].text in self._regions
+
+    def _name_ends_at(self, words: PostWords, i: int, step: int) -> bool:
+        """Whether a name the index knows starts (walking forward) or ends (walking back) at token i."""
+        tokens = words.tokens
+        for n in range(min(self.index.max_words, len(tokens)), 0, -1):
+            lo, hi = (i, i + n - 1) if step > 0 else (i - n + 1, i)
+            if (
+                lo >= 0
+                and hi < len(tokens)
+                and self._lookup(words, lo, hi, [t.text for t in tokens[lo : hi + 1]])
+            ):
+                return True
+        return False
 
     def _beside_centre(self, tokens: list[Token], i: int) -> bool:
         """Whether a region word at token i stands beside a centre word ("ولسوالۍ مرکز"): the town."""
@@ -461,7 +487,37 @@ class PlaceFinder:
             why = "a government holding a place ('Baghdad's control', 'aux mains de Kiev'), not a place taken"
         if not why and any(i in words.actor_tokens for i in range(lo, hi + 1)):
             why = "an actor's name ('Moscow claims', 'Syrian army'), not a place"
+        if not why and (self._after_named_district(words, lo) or self._before_named_district(words, hi)):
+            why = (
+                "the province of a district named beside it ('ولسوالی خان‌آباد کندز', 'د بغلان بورکه ولسوالۍ')"
+            )
         return why
+
+    def _before_named_district(self, words: PostWords, hi: int) -> bool:
+        """Whether one or two other words and a district word follow the name ending at token hi ("د
+        بغلان بورکه ولسوالۍ"): the name is the district's province."""
+        tokens, ctx = words.tokens, self.context
+        for j in range(hi + 2, min(hi + 4, len(tokens))):
+            between = tokens[hi + 1 : j]
+            if any(t.text in ctx.conjunctions or t.text in ctx.references for t in between):
+                return False
+            if any(words.clause_mark_before(k) for k in range(hi + 1, j + 1)):
+                return False
+            if tokens[j].text in ctx.districts:
+                return True
+        return False
+
+    def _after_named_district(self, words: PostWords, lo: int) -> bool:
+        """Whether a district word and a town's name stand right before token lo ("ولسوالی کرخ هرات"):
+        the name at lo is the district's province, the town before it the one taken."""
+        tokens, districts = words.tokens, self.context.districts
+        for d in range(lo - 2, max(-1, lo - 2 - self.index.max_words), -1):
+            if tokens[d].text in districts:
+                names = [t.text for t in tokens[d + 1 : lo]]
+                return (
+                    not words.clause_mark_before(lo) and self._lookup(words, d + 1, lo - 1, names) is not None
+                )
+        return False
 
     def _route_end(self, words: PostWords, lo: int, hi: int) -> bool:
         """Whether a dash joins the name at tokens lo..hi to the name of another place, as the ends of a
@@ -518,8 +574,10 @@ class PlaceFinder:
                 head = tokens[lo - n - 1].text if lo - n - 1 >= 0 else ""
                 if head in ctx.centres or (head,) in ctx.capital_of:
                     break  # "столица провинции Меймене": the province's capital, named
-                if hi + 1 < len(tokens) and tokens[hi + 1].text in ctx.references:
-                    break  # "د صلاح الدین ولایت الشرقاط ښار": the province's, then the town's word
+                if hi + 1 < len(tokens) and tokens[hi + 1].text in ctx.references | ctx.districts:
+                    break  # "د صلاح الدین ولایت الشرقاط ښار", "د کندز ولایت امام صاحب ولسوالۍ": a town after
+                if n == 1 and right_before[-1] in ctx.districts:
+                    break  # "ولسوالی خان‌آباد": a district named after its centre, the town
                 return "a region word before the name (the province, not the city)"
         if any(tokens[j].text in DISTANCE_UNITS for j in (lo - 1, lo - 2) if j >= 0):
             return "a distance from the name ('20 km above Goma'): where another place lies"
@@ -543,6 +601,8 @@ class PlaceFinder:
                 centre = hi + 1 + len(p)
                 if centre < len(tokens) and tokens[centre].text in ctx.centres:
                     break
+                if len(p) == 1 and p[0] in ctx.districts:
+                    break  # "امام صاحب ولسوالۍ": a district named after its centre, the town
                 return "a region word after the name (the province, not the city)"
         if self._speaking(text, tokens, hi):
             return "a government speaking ('Kyiv says'), not a place taken"
@@ -612,9 +672,12 @@ def _closed_locative(tokens: list[Token], lo: int, hi: int) -> bool:
     )
 
 
-def _stop(words: PostWords, step: int, reason: str) -> None:
+def _stop(words: PostWords, step: int, reason: str, i: int) -> None:
+    """Record why the walk ended at token i (clamped to the post's tokens: the walk may run off its end)."""
     if words.trace is not None:
-        words.trace.stop(step, reason)
+        tokens = words.tokens
+        at = tokens[min(max(i, 0), len(tokens) - 1)].start if tokens else 0
+        words.trace.stop(step, reason, at)
 
 
 @lru_cache(maxsize=64)

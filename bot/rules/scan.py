@@ -325,17 +325,21 @@ def partial_reason(
     near: tuple[int, int],
     centres: frozenset[str] = frozenset(),
     asides: tuple[tuple[int, int], ...] = (),
+    districts: frozenset[str] = frozenset(),
 ) -> str:
     """A partial-control cue next to the trigger and its place (`near`), in their clause(s): "took half
     of X" and "seized X airport" are not X; "X is taken, units left the prison" is. Not a district word
     before a centre word ("د X ولسوالۍ مرکز": the district's centre is the town), nor a cue inside an
-    aside that describes the place ("الفاشر، آخرین پایگاه ارتش، ..."), and a number with a per cent
-    sign ("70% of X") is one."""
+    aside that describes the place ("الفاشر، آخرین پایگاه ارتش، ..."), nor the district word of a town
+    that names its district ("امام صاحب ولسوالۍ", "ولسوالی خان‌آباد": `districts`), and a number with
+    a per cent sign ("70% of X") is one."""
     first, last = clause_bounds(text, min(hit.start, place[0]), max(hit.end, place[1]))
     first, last = max(first, near[0]), min(last, near[1])
     for cue in cues:
         if cue.cue.family == PARTIAL and cue.cue.rule in (SHARED, hit.rule) and first <= cue.start < last:
             if any(lo <= cue.start < hi for lo, hi in asides):
+                continue
+            if _names_district_of(text, cue, place, districts):
                 continue
             following = _WORD.search(text, cue.end)
             if following and following.start() - cue.end <= 2 and fold(following.group()) in centres:
@@ -348,6 +352,15 @@ def partial_reason(
     if percent:
         return f"'{percent.group()}' (a share of the place) in the same clause"
     return ""
+
+
+def _names_district_of(text: str, cue: CueHit, place: tuple[int, int], districts: frozenset[str]) -> bool:
+    """Whether the cue is a district word right beside the place ("X ولسوالۍ", "ولسوالی X", "د X
+    ولسوالۍ"): the district is named after its centre, the town taken."""
+    if fold(text[cue.start : cue.end]) not in districts:
+        return False
+    between = text[place[1] : cue.start] if cue.start >= place[1] else text[cue.end : place[0]]
+    return len(between) <= 3 and not between.strip()
 
 
 _WORD = re.compile(r"\w+")

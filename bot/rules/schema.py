@@ -171,6 +171,22 @@ class PlaceWords(Strict):
             " ('district centre', 'ولسوالۍ مرکز'), so the name is the town, not the region"
         ),
     )
+    named_districts: list[Phrase] = Field(
+        default_factory=list,
+        description=(
+            "Words for a district named after its centre town (Afghanistan's ولسوالۍ): beside a name,"
+            " the town, not a region or a part of one ('X ولسوالۍ ونیوله' reports the town X)"
+        ),
+    )
+
+    @field_validator("named_districts")
+    @classmethod
+    def _one_word_each(cls, value: list[str]) -> list[str]:
+        longer = [p for p in value if len(p.split()) != 1]
+        if longer:
+            raise ValueError(f"each named district word must be one word, not {', '.join(map(repr, longer))}")
+        return value
+
     speaking_after: list[Phrase] = Field(
         default_factory=list,
         description=(
