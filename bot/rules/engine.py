@@ -414,6 +414,7 @@ class Detector:
                 self.compiled.context.centres,
                 self._asides(words, hit, span),
                 self.compiled.context.districts,
+                self.compiled.context.conjunctions,
             )
             if partial:
                 why = partial
@@ -517,7 +518,7 @@ class Detector:
         ):
             before = [(s.place, s.first, s.last) for s in named if s.last < first]
             earlier = before[0] if before else self._finder.first_place_before(words, first)
-            if earlier is None and not _name_beside(hit, words, first, last):
+            if earlier is None and not _name_beside(hit, words, first, last, self.compiled.context.references):
                 earlier = self._finder.first_place_after(words, last)
             if earlier is not None:
                 place, lo, hi = earlier
@@ -761,14 +762,20 @@ def _foreign_languages(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _name_beside(hit: Hit, words: PostWords, first: int, last: int) -> bool:
-    """Whether a capitalised word stands right beside the trigger on its place's side: a name the
-    index does not know ("взяли Дараа — місто, де …"), which 'the city' then describes; it must not
-    send the reference forward to a town named later."""
+def _name_beside(hit: Hit, words: PostWords, first: int, last: int, references: frozenset[str]) -> bool:
+    """Whether a name the index does not know stands right beside the trigger on its place's side: a
+    capitalised word ("взяли Дараа — місто, де …"), or in Arabic script, which has no capitals, a word
+    after a town word ("شهر فلان‌آباد را پس گرفت"). 'The city' then describes it; it must not send the
+    reference forward to a town named later."""
     tokens, text = words.tokens, words.text
     beside = []
     if hit.place in ("after", "any") and last + 1 < len(tokens):
         beside.append(last + 1)
     if hit.place in ("before", "any") and first > 0:
         beside.append(first - 1)
+        # one or two words (a name split at a ZWNJ: "فلان‌آباد") between the town word and the trigger
+        for n in (1, 2):
+            named = tokens[max(0, first - n) : first]
+            if first > n and tokens[first - n - 1].text in references and all(t.text not in references for t in named):
+                return True
     return any(text[tokens[i].start].isupper() for i in beside)

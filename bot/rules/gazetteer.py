@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _name_script = lru_cache(maxsize=1 << 18)(script_of)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 18
+INDEX_FORMAT = 19
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, about 25 s)…"

@@ -162,6 +162,10 @@ class PlaceFinder:
             _stop(walk.words, walk.step, "'the city' opens the clause: it refers back", i)
             return None  # "Ghani left the country, the capital is under Taliban rule"
         found = self.place_at(walk, i, quiet=True)
+        if found is not None and not referred and self._dateline(walk, found[1], i):
+            # (with "the city" in the clause the heading names it: "از تکریت: شهر … پس گرفته شد")
+            _stop(walk.words, walk.step, "a dateline ('گزارش‌ها از هرات:'): where the news comes from", i)
+            return None
         if found is None:
             across = self._across_apposition(walk, i)
             if across == _UNKNOWN_BEFORE_ASIDE:
@@ -238,6 +242,15 @@ class PlaceFinder:
         if not any(tokens[i].text in p for p in ctx.region_after | ctx.region_before):
             return False
         return any(0 <= j < len(tokens) and tokens[j].text in centres for j in (i - 1, i + 1))
+
+    @staticmethod
+    def _dateline(walk: Walk, lo: int, hi: int) -> bool:
+        """Whether the name at tokens lo..hi follows "from" and ends a heading at a colon ("گزارش‌ها از
+        هرات: …", "News from Herat: …")."""
+        tokens, text = walk.words.tokens, walk.words.text
+        if lo == 0 or tokens[lo - 1].text not in _SOURCE_WORDS or hi + 1 >= len(tokens):
+            return False
+        return ":" in text[tokens[hi].end : tokens[hi + 1].start]
 
     @staticmethod
     def _heading_before(walk: Walk, i: int) -> bool:
@@ -380,8 +393,13 @@ class PlaceFinder:
         everyday word beside a region word."""
         tokens = words.tokens
         found = self.index.candidates(names)
+        after_of = lo > 0 and tokens[lo - 1].text == "د"
         if found is None and words.text[tokens[hi].end - 1] == _PASHTO_OBLIQUE:
-            found = self._pashto_direct(names, after_of=lo > 0 and tokens[lo - 1].text == "د")
+            found = self._pashto_direct(names, after_of)
+        if found is None and after_of and names[-1].endswith("انو") and len(names[-1]) > 5:
+            # a name that ends like a plural takes -و after "د" ("د بامیانو ښار": Bamyan)
+            plain = self.index.candidates([*names[:-1], names[-1][:-1]])
+            found = (plain[0], Spelling.DECLINED) if plain is not None else None
         return found if found is not None else self._named_beside_region(tokens, lo, hi, names)
 
     def _named_beside_region(
@@ -615,6 +633,10 @@ class PlaceFinder:
         if words.trace is not None and not quiet:
             tokens = words.tokens
             words.trace.candidate(tokens[lo].start, tokens[hi].end, name, matched, why)
+
+
+# Before a name that ends a heading: where the news comes from ("گزارش‌ها از هرات:", "from Herat:").
+_SOURCE_WORDS = frozenset({"از", "from", "из", "з", "من"})
 
 
 def _ends_with_any(words: tuple[str, ...], phrases: frozenset[tuple[str, ...]]) -> bool:

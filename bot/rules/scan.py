@@ -326,20 +326,22 @@ def partial_reason(
     centres: frozenset[str] = frozenset(),
     asides: tuple[tuple[int, int], ...] = (),
     districts: frozenset[str] = frozenset(),
+    conjunctions: frozenset[str] = frozenset(),
 ) -> str:
     """A partial-control cue next to the trigger and its place (`near`), in their clause(s): "took half
     of X" and "seized X airport" are not X; "X is taken, units left the prison" is. Not a district word
     before a centre word ("د X ولسوالۍ مرکز": the district's centre is the town), nor a cue inside an
     aside that describes the place ("الفاشر، آخرین پایگاه ارتش، ..."), nor the district word of a town
-    that names its district ("امام صاحب ولسوالۍ", "ولسوالی خان‌آباد": `districts`), and a number with
-    a per cent sign ("70% of X") is one."""
+    that names its district ("امام صاحب ولسوالۍ", "ولسوالی خان‌آباد": `districts`), nor a part taken
+    besides the place ("Bamyan and its airport": `conjunctions`), and a number with a per cent sign
+    ("70% of X") is one."""
     first, last = clause_bounds(text, min(hit.start, place[0]), max(hit.end, place[1]))
     first, last = max(first, near[0]), min(last, near[1])
     for cue in cues:
         if cue.cue.family == PARTIAL and cue.cue.rule in (SHARED, hit.rule) and first <= cue.start < last:
             if any(lo <= cue.start < hi for lo, hi in asides):
                 continue
-            if _names_district_of(text, cue, place, districts):
+            if _names_district_of(text, cue, place, districts) or _joined_to(text, cue, place, conjunctions):
                 continue
             following = _WORD.search(text, cue.end)
             if following and following.start() - cue.end <= 2 and fold(following.group()) in centres:
@@ -352,6 +354,18 @@ def partial_reason(
     if percent:
         return f"'{percent.group()}' (a share of the place) in the same clause"
     return ""
+
+
+def _joined_to(text: str, cue: CueHit, place: tuple[int, int], conjunctions: frozenset[str]) -> bool:
+    """Whether a conjunction joins the cue to the place within a few words, no clause mark between
+    ("took Bamyan and its airport", "the airport and the town of X"): the part is taken as well."""
+    rest = _WORD.match(text, cue.end)  # a cue may end inside its word ("квартал*" in "квартали")
+    end = rest.end() if rest else cue.end
+    between = text[place[1] : cue.start] if cue.start >= place[1] else text[end : place[0]]
+    words = [fold(w) for w in _WORD.findall(between)]
+    if not words or len(words) > 4 or any(mark in between for mark in ",;:.،؛()—–"):
+        return False
+    return any(w in conjunctions for w in words)
 
 
 def _names_district_of(text: str, cue: CueHit, place: tuple[int, int], districts: frozenset[str]) -> bool:

@@ -103,8 +103,16 @@ def _ascii_fold_table() -> bytes:
 
 
 def nfc(text: str) -> str:
-    """The canonical composed form; every offset the matcher reports refers to this string."""
-    return unicodedata.normalize("NFC", text)
+    """The canonical composed form, without Arabic short vowels, Quranic marks or tatweel ("طُرد" is
+    "طرد": writers add them now and then, and a mark inside a word would split it in two); every offset
+    the matcher reports refers to this string."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", text).translate(_ARABIC_MARKS)
+
+
+# short vowels, shadda, sukun, superscript alef, Quranic marks, tatweel
+_ARABIC_MARKS = dict.fromkeys([*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE), 0x0640])
 
 
 def fold(text: str) -> str:
