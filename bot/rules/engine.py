@@ -518,7 +518,9 @@ class Detector:
         ):
             before = [(s.place, s.first, s.last) for s in named if s.last < first]
             earlier = before[0] if before else self._finder.first_place_before(words, first)
-            if earlier is None and not _name_beside(hit, words, first, last, self.compiled.context.references):
+            if earlier is None and not _name_beside(
+                hit, words, first, last, self.compiled.context.references
+            ):
                 earlier = self._finder.first_place_after(words, last)
             if earlier is not None:
                 place, lo, hi = earlier
@@ -776,6 +778,10 @@ def _name_beside(hit: Hit, words: PostWords, first: int, last: int, references: 
         # one or two words (a name split at a ZWNJ: "فلان‌آباد") between the town word and the trigger
         for n in (1, 2):
             named = tokens[max(0, first - n) : first]
-            if first > n and tokens[first - n - 1].text in references and all(t.text not in references for t in named):
+            if (
+                first > n
+                and tokens[first - n - 1].text in references
+                and all(t.text not in references for t in named)
+            ):
                 return True
     return any(text[tokens[i].start].isupper() for i in beside)
