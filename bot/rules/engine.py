@@ -124,7 +124,12 @@ class Detector:
     ) -> None:
         self.compiled = compiled
         self._now = now
-        self._finder = PlaceFinder(compiled.places, compiled.context, load_aliases().beside_region)
+        self._finder = PlaceFinder(
+            compiled.places,
+            compiled.context,
+            load_aliases().beside_region,
+            frozenset(compiled.source.gazetteer.countries),
+        )
         # The rules that let the second reader veto and add matches (rules.yaml `reader:`), by index.
         self._read_again = {n: r.rule.reader for n, r in enumerate(compiled.rules) if r.rule.reader}
         if without_reader or not self._read_again:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.rules.compiled import PlaceContext
-from bot.rules.gazetteer import Place, PlaceIndex, Spelling
+from bot.rules.gazetteer import Place, PlaceIndex, Spelling, cyrillic_stem
 from bot.rules.text import AFTER_WORDS, CLAUSE_MARKS, Token, fold, fold_phrase
 from bot.rules.trace import Trace
 
@@ -91,9 +91,16 @@ class Walk:
 
 
 class PlaceFinder:
-    def __init__(self, index: PlaceIndex, context: PlaceContext, beside_region: dict[int, list[str]]) -> None:
+    def __init__(
+        self,
+        index: PlaceIndex,
+        context: PlaceContext,
+        beside_region: dict[int, list[str]],
+        focus: frozenset[str] = frozenset(),
+    ) -> None:
         self.index = index
         self.context = context
+        self.focus = focus
         where = {place.geonameid: n for n, place in enumerate(index.places)}
         # folded everyday-word name -> index of its place, read only beside a region or town word
         self._beside_region = {
@@ -213,10 +220,13 @@ class PlaceFinder:
     def _passable(self, words: PostWords, i: int, step: int, blocker: str) -> bool:
         """Whether the walk goes on past a blocker at token i: a region word beside a centre word
         ("ولسوالۍ مرکز"), a district named after its town ("ولسوالۍ"), or a centre word after a region
-        word ("the district centre of Nahrin"): each names the town."""
+        word ("the district centre of Nahrin"): each names the town. Pashto's "ته" (to) after a group or
+        a pronoun names who a town was left to, not a place ("ترینکوټ یې هغوی ته پرېښود")."""
         tokens = words.tokens
         if self._beside_centre(tokens, i):
             return True
+        if blocker == _TO and step < 0 and i > 0:
+            return i - 1 in words.actor_tokens or tokens[i - 1].text in _PRONOUNS
         if blocker in self.context.districts:  # only beside the name of its town: "نهرین ولسوالۍ"
             return self._name_ends_at(words, i + step, step)
         phrase = blocker.split()
@@ -392,7 +402,7 @@ class PlaceFinder:
         """The places these words name as the index spells them, in Pashto's oblique case, or as an
         everyday word beside a region word."""
         tokens = words.tokens
-        found = self.index.candidates(names)
+        found = self._declined_in_focus(names) or self.index.candidates(names)
         after_of = lo > 0 and tokens[lo - 1].text == "د"
         if found is None and words.text[tokens[hi].end - 1] == _PASHTO_OBLIQUE:
             found = self._pashto_direct(names, after_of)
@@ -401,6 +411,19 @@ class PlaceFinder:
             plain = self.index.candidates([*names[:-1], names[-1][:-1]])
             found = (plain[0], Spelling.DECLINED) if plain is not None else None
         return found if found is not None else self._named_beside_region(tokens, lo, hi, names)
+
+    def _declined_in_focus(self, names: list[str]) -> tuple[tuple[int, ...], Spelling] | None:
+        """A Cyrillic name that spells a town abroad as written and a focus-country town declined:
+        the declined one ("вернула себе Сингу": Singa in Sudan, not Shingū in Japan)."""
+        if not self.focus or not names or not "\u0400" <= names[0][:1] <= "\u04ff":
+            return None
+        written = self.index.names.get(" ".join(names))
+        if written is None or any(self.index.places[i].country in self.focus for i in written):
+            return None
+        declined = self.index.stems.get(" ".join(cyrillic_stem(w) for w in names))
+        if declined is None or self.index.places[declined[0]].country not in self.focus:
+            return None
+        return declined, Spelling.DECLINED
 
     def _named_beside_region(
         self, tokens: list[Token], lo: int, hi: int, names: list[str]
@@ -512,11 +535,14 @@ class PlaceFinder:
         return why
 
     def _before_named_district(self, words: PostWords, hi: int) -> bool:
-        """Whether one or two other words and a district word follow the name ending at token hi ("د
-        بغلان بورکه ولسوالۍ"): the name is the district's province."""
+        """Whether one or two other words ("د" aside) and a district word follow the name ending at
+        token hi ("د بغلان بورکه ولسوالۍ", "د کندز د دشت ارچي ولسوالۍ"): the name is the district's
+        province."""
         tokens, ctx = words.tokens, self.context
-        for j in range(hi + 2, min(hi + 4, len(tokens))):
+        for j in range(hi + 2, min(hi + 5, len(tokens))):
             between = tokens[hi + 1 : j]
+            if len([t for t in between if t.text != "د"]) > 2:
+                return False
             if any(t.text in ctx.conjunctions or t.text in ctx.references for t in between):
                 return False
             if any(words.clause_mark_before(k) for k in range(hi + 1, j + 1)):
@@ -583,7 +609,7 @@ class PlaceFinder:
         A region word beside a centre word names the town ("د سنګین ولسوالۍ مرکز", "X district centre",
         "مرکز ولسوالی X"): the district's centre is the town of its name."""
         ctx = self.context
-        why = self._what_follows(text, tokens, hi)
+        why = self._what_follows(text, tokens, lo, hi)
         if why:
             return why
         right_before = self._before(tokens, lo)
@@ -609,7 +635,7 @@ class PlaceFinder:
             end -= 1
         return ""
 
-    def _what_follows(self, text: str, tokens: list[Token], hi: int) -> str:
+    def _what_follows(self, text: str, tokens: list[Token], lo: int, hi: int) -> str:
         """Why the words after a name say it is not the place taken (a region word, a government
         speaking, a thing named after it), or ""."""
         ctx = self.context
@@ -621,6 +647,8 @@ class PlaceFinder:
                     break
                 if len(p) == 1 and p[0] in ctx.districts:
                     break  # "امام صاحب ولسوالۍ": a district named after its centre, the town
+                if lo > 0 and tokens[lo - 1].text in ctx.districts:
+                    break  # "ولسوالی فرخار ولایت تخار": the region word is the next name's
                 return "a region word after the name (the province, not the city)"
         if self._speaking(text, tokens, hi):
             return "a government speaking ('Kyiv says'), not a place taken"
@@ -634,6 +662,10 @@ class PlaceFinder:
             tokens = words.tokens
             words.trace.candidate(tokens[lo].start, tokens[hi].end, name, matched, why)
 
+
+# Pashto's postposition "to", and the pronouns a town may be handed over to ("هغوی ته", to them).
+_TO = "ته"
+_PRONOUNS = frozenset({"هغوی", "دوی", "هغو"})
 
 # Before a name that ends a heading: where the news comes from ("گزارش‌ها از هرات:", "from Herat:").
 _SOURCE_WORDS = frozenset({"از", "from", "из", "з", "من"})
