@@ -37,6 +37,7 @@ _EN_IRREGULAR: dict[str, tuple[str, ...]] = {
     "surrender": ("surrender", "surrenders", "surrendered", "surrendering"),
     "conquer": ("conquer", "conquers", "conquered", "conquering"),
     "enter": ("enter", "enters", "entered", "entering"),
+    "run": ("run", "runs", "ran", "running"),
 }
 
 # French verbs that do not follow the -er pattern, with every form a report uses (participles agree).

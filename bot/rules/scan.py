@@ -290,6 +290,8 @@ def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) 
     if family == HEDGE:
         if _after_word_before(text, cue.start):
             return True  # "پس از بیرون راندن دیگر گروه‌ها": what was done before the report, not a plan
+        if cue.start >= hit.end and _aimed_at_next(text, cue, hit, clause):
+            return True  # "взяли Аксум … й продовжують наступ на Мекеле": the next target, not this town
         return hit.withdrawal and cue.start >= hit.end  # "retrait de X face à la menace": why they left
     if family == PAST and cue.start >= hit.end:
         if fold(text[cue.start : cue.end]) in _WORKS:
@@ -366,6 +368,26 @@ def _joined_to(text: str, cue: CueHit, place: tuple[int, int], conjunctions: fro
     if not words or len(words) > 4 or any(mark in between for mark in ",;:.،؛()—–"):
         return False
     return any(w in conjunctions for w in words)
+
+
+# The last word of a hedge that names its own target ("offensive on", "наступ на", "نحو"): after a report,
+# in a clause of its own, such a hedge is about the next town.
+_TOWARDS = frozenset({"on", "toward", "towards", "на", "vers", "نحو", "سوی", "سمت"})
+
+
+def _aimed_at_next(text: str, cue: CueHit, hit: Hit, clause: list[tuple[int, int]]) -> bool:
+    """Whether a hedge after the trigger, in a clause of its own or joined by "and", aims at a target
+    of its own."""
+    words = fold(text[cue.start : cue.end]).split()
+    if not words or words[-1] not in _TOWARDS:
+        return False
+    if not clause:
+        clause.append(clause_bounds(text, hit.start, hit.end))
+    between = fold(text[hit.end : cue.start]).split()
+    return cue.start >= clause[0][1] or any(w in _AND for w in between)
+
+
+_AND = frozenset({"and", "et", "и", "й", "і", "та", "و", "او"})
 
 
 def _names_district_of(text: str, cue: CueHit, place: tuple[int, int], districts: frozenset[str]) -> bool:
