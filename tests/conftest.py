@@ -40,6 +40,17 @@ def _place_index_ready(detector: Detector) -> None:
 
 
 @pytest.fixture(scope="session")
+def phrases(detector: Detector) -> Detector:
+    """The bundled rules without the second reader: a round's phrases and cues checked on their own."""
+    return Detector(detector.compiled, without_reader=True)
+
+
+def fallen_at(detector: Detector, text: str) -> list[int]:
+    """The GeoNames ids `city-fallen` reports for a post of this text."""
+    return [m.geonameid for m in detector.detect(Post(id="t", text=text)) if m.rule == "city-fallen"]
+
+
+@pytest.fixture(scope="session")
 def detect(detector: Detector) -> Callable[..., list[Match]]:
     def run(
         text: str, lang: str | None = None, created_at: str = "2024-05-01T10:00:00Z", **extra: object
