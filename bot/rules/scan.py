@@ -296,8 +296,9 @@ def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) 
     if family == PAST and cue.start >= hit.end:
         if fold(text[cue.start : cue.end]) in _WORKS:
             return False  # "« La Chute de Raqqa », documentaire sur …": the fall is a work's subject
-        if text[cue.start : cue.end].rsplit(" ", 1)[-1] in AFTER_WORDS:
-            return True  # "liberated from ISIS seven months after it was lost": the loss is earlier
+        said = fold(text[cue.start : cue.end]).split()
+        if said and (said[-1] in AFTER_WORDS or said[0] in AFTER_WORDS):
+            return True  # "liberated from ISIS seven months after it was lost", "بعد أن أخلاها": earlier
         return cue.start >= clause[0][1]
     return False
 

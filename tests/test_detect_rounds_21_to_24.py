@@ -1,5 +1,5 @@
-"""Rounds 21 to 23 of the detection work (each studied on a fresh blind set's errors, after its first
-score: blind23, blind24, blind25): one case per mechanism, in words written here, and the near-misses
+"""Rounds 21 to 24 of the detection work (each studied on a fresh blind set's errors, after its first
+score: blind23 to blind26): one case per mechanism, in words written here, and the near-misses
 each must leave alone. Checked on the phrases alone, which the second reader would otherwise cover for."""
 
 from __future__ import annotations
@@ -64,9 +64,13 @@ from tests.conftest import fallen_at
         # "fears for the ruins" after a capture is no fear of a fall; a region's name is no town abroad
         ("La prise de Palmyre par l'EI cette nuit fait craindre pour les vestiges antiques", [163808]),
         ("Сирийская армия вытеснила боевиков из Каламуне и заняла Ябруд", [162627]),
+        # --- round 24 ---
+        # Pashto "اسلام کلا"; "after they left it" (بعد أن أخلاها) is what came before, not background
+        ("طالبانو د اسلام کلا سرحدي ښارګوټی ونیو", [1142404]),
+        ("مدينة حدر باتت في يد القوات الصومالية بعد أن أخلاها مقاتلو الشباب", [49747]),
     ],
 )
-def test_reports_of_rounds_21_to_23_are_found_at_their_town(
+def test_reports_of_rounds_21_to_24_are_found_at_their_town(
     phrases: Detector, text: str, expected: list[int]
 ) -> None:
     assert fallen_at(phrases, text) == expected
@@ -101,9 +105,14 @@ def test_reports_of_rounds_21_to_23_are_found_at_their_town(
         "Les cours reprennent à l'université de Goma malgré la présence du M23",
         "Армия отбила у боевиков восточный район Алеппо",
         "اوکرایني پوځ دا ادعا رده کړه چې ګواکې روسانو کوپیانسک نیولی",
+        # --- round 24 ---
+        # "since the Taliban took Farah" is background; a vow in the plural; "Free" in the Free Syrian Army
+        "از زمانی که طالبان فراه را گرفتند، بازار شهر خلوت شده است",
+        "المتمردون يتوعدون باستعادة المخا خلال أيام",
+        "Місто повністю контролює Вільна сирійська армія",
     ],
 )
-def test_near_misses_of_rounds_21_to_23_stay_silent(phrases: Detector, text: str) -> None:
+def test_near_misses_of_rounds_21_to_24_stay_silent(phrases: Detector, text: str) -> None:
     assert fallen_at(phrases, text) == []
 
 
