@@ -771,9 +771,9 @@ def _foreign_languages(text: str) -> frozenset[str]:
 
 def _name_beside(hit: Hit, words: PostWords, first: int, last: int, references: frozenset[str]) -> bool:
     """Whether a name the index does not know stands right beside the trigger on its place's side: a
-    capitalised word ("взяли Дараа — місто, де …"), or in Arabic script, which has no capitals, a word
-    after a town word ("شهر فلان‌آباد را پس گرفت"). 'The city' then describes it; it must not send the
-    reference forward to a town named later."""
+    capitalised word ("взяли Дараа — місто, де …"), or one or two words right after a town word, which
+    is how Arabic script, without capitals, shows a name ("شهر فلان‌آباد را پس گرفت"). 'The city' then
+    describes it; it must not send the reference forward to a town named later."""
     tokens, text = words.tokens, words.text
     beside = []
     if hit.place in ("after", "any") and last + 1 < len(tokens):
