@@ -130,7 +130,7 @@ class PlaceContext:
             longest=max((len(t) for t in every), default=1),
             vocabulary=frozenset(w for t in every for w in t),
             centres=frozenset(w for p in words.centres for w in fold_phrase(p).split()),
-            districts=frozenset(fold_phrase(p) for p in words.named_districts if " " not in fold_phrase(p)),
+            districts=frozenset(fold_phrase(p) for p in words.named_districts),  # one word each (schema)
             speaking_after=speaking,
             speaking_longest=max((len(t) for t in speaking | held_after), default=0),
             held_by_before=held_before,

@@ -23,7 +23,7 @@ from bot.rules.compiled import LEAVING, SHARED, CompiledRules
 from bot.rules.gazetteer import Place
 from bot.rules.language import detect_language
 from bot.rules.match import Match
-from bot.rules.places import APPOSITION_MAX_WORDS, PlaceFinder, PlaceSpan, PostWords, Walk
+from bot.rules.places import APPOSITION_MAX_WORDS, PASHTO_TO, PlaceFinder, PlaceSpan, PostWords, Walk
 from bot.rules.reader import Reader, candidate_features, load_reader
 from bot.rules.scan import (
     DENIAL,
@@ -55,7 +55,7 @@ from bot.rules.trace import CueNote, Trace, TriggerNote
 PARTIAL_REACH = 3
 # Before a place a withdrawal names, these make it where the holders went ("retreated to Hayratan").
 DESTINATION_WORDS = frozenset({"to", "toward", "towards", "به", "الی", "الى", "к", "до", "vers"})
-DESTINATION_AFTER = frozenset({"ته"})  # Pashto's postposition: "پلخمري ته", to Pul-e Khumri
+DESTINATION_AFTER = frozenset({PASHTO_TO})  # Pashto's postposition: "پلخمري ته", to Pul-e Khumri
 # "in the city": the city is where something happened, not what was taken.
 LOCATIVE = frozenset({"in", "inside", "dans", "в", "у", "во", "في", "داخل", "در", "په"})
 # "the city", standing this many words from the trigger ("the city has now been fully liberated").

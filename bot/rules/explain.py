@@ -69,9 +69,9 @@ def _trigger_lines(trace: Trace, n: int) -> list[str]:
         words = trace.text[c.start : c.end]
         lines.append(f"    candidate '{words}' at {c.start}-{c.end} -> {c.name}: {verdict} ({c.reason})")
     for step, label in ((-1, "back"), (1, "forward")):
-        why = trace.stops.get((n, step))
-        if why:
-            lines.append(f"    walk {label} stopped: {why}")
+        stop = trace.stops.get((n, step))
+        if stop:
+            lines.append(f"    walk {label} stopped: {stop[0]}")
     if not any(c.matched for c in notes):
         lines += _unreached_lines(trace, n)
     return lines
@@ -91,8 +91,8 @@ def _unreached_lines(trace: Trace, n: int) -> list[str]:
     for start, word in unknown:
         side = "before" if start < t.start else "after"
         wrong = (t.side == "before" and side == "after") or (t.side == "after" and side == "before")
-        stop = trace.stopped_at.get((n, -1 if side == "before" else 1))
-        beyond = stop is not None and (start < stop if side == "before" else start > stop)
+        stop = trace.stops.get((n, -1 if side == "before" else 1))
+        beyond = stop is not None and (start < stop[1] if side == "before" else start > stop[1])
         if wrong:
             reason = f"wrong side (the phrase wants the place {t.side} it)"
         elif beyond:

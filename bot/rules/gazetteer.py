@@ -25,7 +25,7 @@ import platformdirs
 from bot.rules.aliases import AliasFile, aliases_digest, load_aliases
 from bot.rules.schema import Gazetteer
 from bot.rules.sounds import MIN_CONSONANTS_ABROAD, closest, sound_keys
-from bot.rules.text import fold, fold_phrase, script_of
+from bot.rules.text import fold, fold_phrase, nfc, script_of
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _name_script = lru_cache(maxsize=1 << 18)(script_of)
 
 # Bump when the compiled layout or the name filters change, so old caches are rebuilt.
-INDEX_FORMAT = 19
+INDEX_FORMAT = 20
 _CACHE_MAGIC = "frontwatch-place-index"
 # Said (at WARNING, so it shows by default) before a cold start's wait, so nobody thinks it hung.
 _BUILDING = "building the place index (once, about 25 s)…"
@@ -41,7 +41,6 @@ _BUILDING = "building the place index (once, about 25 s)…"
 _DATASETS = (15000, 5000, 1000, 500)
 # A single-word name that is an everyday word names a place only when the place is this large.
 _COMMON_WORD_MAX_POPULATION = 100_000
-_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")  # short vowels and Quranic marks
 _COMMON_WORDS_TOP_N = 5000
 # In cased scripts only the most common words are dropped outright; the rest need a capital.
 _VERY_COMMON_TOP_N = 1000
@@ -393,7 +392,7 @@ class _IndexBuilder:
     def add_names(self, idx: int, names: list[str], trusted: bool) -> None:
         place = self.index.places[idx]
         for raw in names:
-            raw = _ARABIC_MARKS.sub("", raw)  # "بَيَان" is بيان, not three words (fold makes marks spaces)
+            raw = nfc(raw)  # "بَيَان" is بيان, read as posts are (marks would split it into three words)
             folded = fold_phrase(raw)
             if not trusted and not _usable_name(raw, folded, place, self.excluded, self.focus):
                 continue

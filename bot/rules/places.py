@@ -225,7 +225,7 @@ class PlaceFinder:
         tokens = words.tokens
         if self._beside_centre(tokens, i):
             return True
-        if blocker == _TO and step < 0 and i > 0:
+        if blocker == PASHTO_TO and step < 0 and i > 0:
             return i - 1 in words.actor_tokens or tokens[i - 1].text in _PRONOUNS
         if blocker in self.context.districts:  # only beside the name of its town: "نهرین ولسوالۍ"
             return self._name_ends_at(words, i + step, step)
@@ -402,7 +402,9 @@ class PlaceFinder:
         """The places these words name as the index spells them, in Pashto's oblique case, or as an
         everyday word beside a region word."""
         tokens = words.tokens
-        found = self._declined_in_focus(names) or self.index.candidates(names)
+        found = self.index.candidates(names)
+        if found is not None and found[1] is Spelling.WRITTEN:
+            found = self._declined_in_focus(names, found[0]) or found
         after_of = lo > 0 and tokens[lo - 1].text == "د"
         if found is None and words.text[tokens[hi].end - 1] == _PASHTO_OBLIQUE:
             found = self._pashto_direct(names, after_of)
@@ -412,13 +414,14 @@ class PlaceFinder:
             found = (plain[0], Spelling.DECLINED) if plain is not None else None
         return found if found is not None else self._named_beside_region(tokens, lo, hi, names)
 
-    def _declined_in_focus(self, names: list[str]) -> tuple[tuple[int, ...], Spelling] | None:
-        """A Cyrillic name that spells a town abroad as written and a focus-country town declined:
-        the declined one ("вернула себе Сингу": Singa in Sudan, not Shingū in Japan)."""
-        if not self.focus or not names or not "\u0400" <= names[0][:1] <= "\u04ff":
+    def _declined_in_focus(
+        self, names: list[str], written: tuple[int, ...]
+    ) -> tuple[tuple[int, ...], Spelling] | None:
+        """For a Cyrillic name that spells only towns abroad as written (`written`), a focus-country town
+        it names declined ("вернула себе Сингу": Singa in Sudan, not Shingū in Japan), or None."""
+        if not self.focus or not "\u0400" <= names[0][:1] <= "\u04ff":
             return None
-        written = self.index.names.get(" ".join(names))
-        if written is None or any(self.index.places[i].country in self.focus for i in written):
+        if any(self.index.places[i].country in self.focus for i in written):
             return None
         declined = self.index.stems.get(" ".join(cyrillic_stem(w) for w in names))
         if declined is None or self.index.places[declined[0]].country not in self.focus:
@@ -664,7 +667,7 @@ class PlaceFinder:
 
 
 # Pashto's postposition "to", and the pronouns a town may be handed over to ("هغوی ته", to them).
-_TO = "ته"
+PASHTO_TO = "ته"
 _PRONOUNS = frozenset({"هغوی", "دوی", "هغو"})
 
 # Before a name that ends a heading: where the news comes from ("گزارش‌ها از هرات:", "from Herat:").

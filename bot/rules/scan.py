@@ -11,7 +11,7 @@ import ahocorasick
 
 from bot.rules.actors import ActorMention
 from bot.rules.compiled import LEAVING, SHARED, TAIL_REACH, ActorPattern, CompiledRules, CuePattern, Direction
-from bot.rules.text import AFTER_WORDS, clause_bounds, dating_years, fold, is_word_char
+from bot.rules.text import AFTER_WORDS, clause_bounds, dating_years, fold, has_clause_mark, is_word_char
 
 _ARABIC_PROCLITICS = frozenset("وبلف")
 PARTIAL = "partial"
@@ -260,7 +260,7 @@ def cancel_reason(
         if cue.cue.family in (PARTIAL, LEAVING):
             continue
         if cue.cue.rule in (SHARED, hit.rule) and bisect_right(ends, cue.start) == sentence:
-            if _elsewhere(cue, hit, text, clause) or owns(hit, cue):
+            if _elsewhere(cue, hit, text, clause, compiled.context.conjunctions) or owns(hit, cue):
                 continue
             return Cancel(
                 cue.cue.family, f"cue '{text[cue.start : cue.end]}' ({cue.cue.family}) in the same sentence"
@@ -280,7 +280,9 @@ def owns(hit: Hit, cue: CueHit) -> bool:
     return cue.cue.family == DENIAL and cue.start == hit.start and cue.end <= hit.end
 
 
-def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) -> bool:
+def _elsewhere(
+    cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]], conjunctions: frozenset[str]
+) -> bool:
     """Whether a cue of the trigger's sentence speaks of something else than the trigger's event."""
     family = cue.cue.family
     if family in (OTHER_SENSE, PAST) and not clause:
@@ -290,7 +292,7 @@ def _elsewhere(cue: CueHit, hit: Hit, text: str, clause: list[tuple[int, int]]) 
     if family == HEDGE:
         if _after_word_before(text, cue.start):
             return True  # "پس از بیرون راندن دیگر گروه‌ها": what was done before the report, not a plan
-        if cue.start >= hit.end and _aimed_at_next(text, cue, hit, clause):
+        if cue.start >= hit.end and _aimed_at_next(text, cue, hit, clause, conjunctions):
             return True  # "взяли Аксум … й продовжують наступ на Мекеле": the next target, not this town
         return hit.withdrawal and cue.start >= hit.end  # "retrait de X face à la menace": why they left
     if family == PAST and cue.start >= hit.end:
@@ -362,21 +364,30 @@ def partial_reason(
 def _joined_to(text: str, cue: CueHit, place: tuple[int, int], conjunctions: frozenset[str]) -> bool:
     """Whether a conjunction joins the cue to the place within a few words, no clause mark between
     ("took Bamyan and its airport", "the airport and the town of X"): the part is taken as well."""
-    rest = _WORD.match(text, cue.end)  # a cue may end inside its word ("квартал*" in "квартали")
-    end = rest.end() if rest else cue.end
-    between = text[place[1] : cue.start] if cue.start >= place[1] else text[end : place[0]]
+    between = _between(text, cue, place)
     words = [fold(w) for w in _WORD.findall(between)]
-    if not words or len(words) > 4 or any(mark in between for mark in ",;:.،؛()—–"):
+    if not words or len(words) > 4 or has_clause_mark(between):
         return False
     return any(w in conjunctions for w in words)
 
 
+def _between(text: str, cue: CueHit, place: tuple[int, int]) -> str:
+    """The text between a cue and a place, either way round; a cue may end inside its word ("квартал*"
+    in "квартали"), so the rest of that word is not counted as between."""
+    if cue.start >= place[1]:
+        return text[place[1] : cue.start]
+    rest = _WORD.match(text, cue.end)
+    return text[rest.end() if rest else cue.end : place[0]]
+
+
 # The last word of a hedge that names its own target ("offensive on", "наступ на", "نحو"): after a report,
-# in a clause of its own, such a hedge is about the next town.
+# in a clause of its own or joined to it by "and", such a hedge is about the next town.
 _TOWARDS = frozenset({"on", "toward", "towards", "на", "vers", "نحو", "سوی", "سمت"})
 
 
-def _aimed_at_next(text: str, cue: CueHit, hit: Hit, clause: list[tuple[int, int]]) -> bool:
+def _aimed_at_next(
+    text: str, cue: CueHit, hit: Hit, clause: list[tuple[int, int]], conjunctions: frozenset[str]
+) -> bool:
     """Whether a hedge after the trigger, in a clause of its own or joined by "and", aims at a target
     of its own."""
     words = fold(text[cue.start : cue.end]).split()
@@ -385,10 +396,7 @@ def _aimed_at_next(text: str, cue: CueHit, hit: Hit, clause: list[tuple[int, int
     if not clause:
         clause.append(clause_bounds(text, hit.start, hit.end))
     between = fold(text[hit.end : cue.start]).split()
-    return cue.start >= clause[0][1] or any(w in _AND for w in between)
-
-
-_AND = frozenset({"and", "et", "и", "й", "і", "та", "و", "او"})
+    return cue.start >= clause[0][1] or any(w in conjunctions for w in between)
 
 
 def _names_district_of(text: str, cue: CueHit, place: tuple[int, int], districts: frozenset[str]) -> bool:
@@ -396,7 +404,7 @@ def _names_district_of(text: str, cue: CueHit, place: tuple[int, int], districts
     ولسوالۍ"): the district is named after its centre, the town taken."""
     if fold(text[cue.start : cue.end]) not in districts:
         return False
-    between = text[place[1] : cue.start] if cue.start >= place[1] else text[cue.end : place[0]]
+    between = _between(text, cue, place)
     return len(between) <= 3 and not between.strip()
 
 

@@ -182,7 +182,7 @@ class PlaceWords(Strict):
     @field_validator("named_districts")
     @classmethod
     def _one_word_each(cls, value: list[str]) -> list[str]:
-        longer = [p for p in value if len(p.split()) != 1]
+        longer = [p for p in value if len(fold_phrase(p).split()) != 1]
         if longer:
             raise ValueError(f"each named district word must be one word, not {', '.join(map(repr, longer))}")
         return value

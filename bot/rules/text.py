@@ -201,6 +201,11 @@ def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return lo, nxt.start() if nxt else len(text)
 
 
+def has_clause_mark(text: str) -> bool:
+    """Whether `text` holds a mark that ends a clause (a comma, a dash, a colon; not a decimal point)."""
+    return _CLAUSE_END.search(text) is not None
+
+
 def clause_around(text: str, start: int, end: int) -> str:
     """The clause of `text` that contains text[start:end]."""
     lo, hi = clause_bounds(text, start, end)

@@ -50,10 +50,8 @@ class Trace:
     actors: list[tuple[int, int, str]] = field(default_factory=list)
     cancelled: dict[int, str] = field(default_factory=dict)  # trigger index -> why
     candidates: list[CandidateNote] = field(default_factory=list)
-    stops: dict[tuple[int, int], str] = field(default_factory=dict)  # (trigger, step) -> why the walk ended
-    stopped_at: dict[tuple[int, int], int] = field(
-        default_factory=dict
-    )  # (trigger, step) -> offset it ended at
+    # (trigger, step) -> why the walk ended, and the offset where it did
+    stops: dict[tuple[int, int], tuple[str, int]] = field(default_factory=dict)
     current: int = -1  # the trigger being worked on
     reader: float | None = None  # the second reader's likelihood of a report, when it read the post
     reader_words: int = 0  # the post's words, as the reader counted them
@@ -65,6 +63,4 @@ class Trace:
         self.candidates.append(CandidateNote(self.current, start, end, name, matched, reason))
 
     def stop(self, step: int, reason: str, at: int) -> None:
-        if (self.current, step) not in self.stops:
-            self.stops[(self.current, step)] = reason
-            self.stopped_at[(self.current, step)] = at
+        self.stops.setdefault((self.current, step), (reason, at))
